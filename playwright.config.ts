@@ -1,0 +1,22 @@
+import { defineConfig } from '@playwright/test';
+
+// The project's own suite: protocol unit tests, end-to-end tests against real VNC servers the suite
+// starts itself, and the example specs that show how users drive a desktop.
+export default defineConfig({
+  testDir: './specs',
+  outputDir: './reports/test-results',
+  timeout: 60_000,
+  fullyParallel: false,
+  workers: process.env.CI ? 2 : undefined,
+  forbidOnly: !!process.env.CI,
+  reporter: [
+    ['list'],
+    ['html', { outputFolder: 'reports/html', open: 'never' }],
+    ['junit', { outputFile: 'reports/junit.xml' }],
+  ],
+  projects: [
+    { name: 'unit', testDir: './specs/unit' },
+    { name: 'e2e', testDir: './specs/e2e' },
+    { name: 'examples', testDir: './specs/examples' },
+  ],
+});

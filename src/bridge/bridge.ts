@@ -1,0 +1,168 @@
+import { VNCConfigError, VNCStateError } from '../errors.js';
+import { RFBClient } from '../rfb/client.js';
+import { securityTypeName } from '../rfb/constants.js';
+import { Clipboard } from './clipboard.js';
+import { TCPVNCConnection, type VNCConnection } from './connection.js';
+import type { BridgeContext } from './context.js';
+import { Keyboard } from './keyboard.js';
+import { Mouse } from './mouse.js';
+import { Screen } from './screen.js';
+import { Scroll } from './scroll.js';
+import { checkTimeout } from './waiting.js';
+
+export interface VNCAgentBridgeOptions {
+  /** Server host, for a plain TCP connection (or pass `connection`). */
+  host?: string;
+  /** Server port; default 5900 (display :N listens on 5900+N). */
+  port?: number;
+  /** VNC password, when the server asks for one. */
+  password?: string;
+  username?: string;
+  /** A connection of your own (e.g. WebSocket); replaces host, port and credentials. */
+  connection?: VNCConnection;
+  /** Leave other clients connected (ClientInit shared flag). Default true. */
+  shared?: boolean;
+  /** Bound on connecting and on every wait, in ms. Default 10 000. */
+  timeoutMs?: number;
+  /** Pause after each typed character, in ms. Default 33 (about 30 keys/s); 0 = as fast as possible. */
+  typingDelayMs?: number;
+}
+
+export interface ServerInfo {
+  /** The desktop name the server announced. */
+  name: string;
+  width: number;
+  height: number;
+  /** The RFB version both sides speak ("3.3", "3.7" or "3.8"). */
+  protocolVersion: string;
+  /** The version the server announced, e.g. "3.8" or "3.889". */
+  serverVersion: string;
+  securityType: number;
+  securityTypeName: string;
+  /** Where the bridge is connected, without credentials. */
+  remote: string;
+  /** Whether clipboard text travels as UTF-8 (Extended Clipboard). */
+  extendedClipboard: boolean;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * Drives one remote desktop over VNC: `mouse`, `keyboard`, `scroll`, `clipboard` and `screen`.
+ *
+ * ```ts
+ * await using vnc = await new VNCAgentBridge({ host: '127.0.0.1', port: 5901, password }).connect();
+ * await vnc.mouse.click(100, 200);
+ * await vnc.keyboard.type('hello\n');
+ * ```
+ */
+export class VNCAgentBridge implements AsyncDisposable {
+  readonly mouse: Mouse;
+  readonly keyboard: Keyboard;
+  readonly scroll: Scroll;
+  readonly clipboard: Clipboard;
+  readonly screen: Screen;
+  readonly timeoutMs: number;
+
+  private readonly connection: VNCConnection;
+  private readonly shared: boolean;
+  private client: RFBClient | undefined;
+  private connecting: Promise<this> | undefined;
+
+  constructor(options: VNCAgentBridgeOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new VNCConfigError('VNCAgentBridge needs options: { host, port, password } or { connection }.');
+    }
+    if (options.connection && (options.host !== undefined || options.port !== undefined)) {
+      throw new VNCConfigError('Pass either `connection` or `host`/`port` to VNCAgentBridge, not both.');
+    }
+    this.connection =
+      options.connection ??
+      new TCPVNCConnection({ host: options.host as string, port: options.port, password: options.password, username: options.username });
+    this.shared = options.shared ?? true;
+    this.timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'VNCAgentBridge');
+    const context: BridgeContext = { session: () => this.session(), timeoutMs: this.timeoutMs };
+    this.mouse = new Mouse(context);
+    this.keyboard = new Keyboard(context, options.typingDelayMs);
+    this.scroll = new Scroll(this.mouse);
+    this.clipboard = new Clipboard(context);
+    this.screen = new Screen(context);
+  }
+
+  get isConnected(): boolean {
+    return this.client !== undefined && !this.client.isClosed;
+  }
+
+  /** Where this bridge connects, without credentials. */
+  get remote(): string {
+    return this.connection.remote;
+  }
+
+  /** What the server announced during the handshake. */
+  get info(): ServerInfo {
+    const client = this.session();
+    const { info } = client;
+    return {
+      name: info.serverInit.name,
+      width: client.framebuffer.width,
+      height: client.framebuffer.height,
+      protocolVersion: info.protocolVersion,
+      serverVersion: info.serverVersion,
+      securityType: info.securityType,
+      securityTypeName: securityTypeName(info.securityType),
+      remote: this.connection.remote,
+      extendedClipboard: client.extendedClipboard,
+    };
+  }
+
+  /** The live protocol session, for events (`update`, `bell`, `clipboard`, `closed`). */
+  session(): RFBClient {
+    const client = this.client;
+    if (!client) throw new VNCStateError(`Not connected to ${this.connection.remote}: call connect() first.`);
+    if (client.isClosed) {
+      throw new VNCStateError(
+        `The connection to ${this.connection.remote} is closed${client.closeReason ? ` (${client.closeReason.message})` : ''}. Call connect() to reconnect.`,
+        { cause: client.closeReason },
+      );
+    }
+    return client;
+  }
+
+  /** Connects, authenticates and waits for the first full frame. Resolves to the bridge itself. */
+  connect(): Promise<this> {
+    if (this.isConnected) return Promise.resolve(this);
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<this> {
+    const deadline = Date.now() + this.timeoutMs;
+    const transport = await this.connection.open({ timeoutMs: this.timeoutMs });
+    this.client = await RFBClient.start(transport, {
+      credentials: this.connection.credentials,
+      shared: this.shared,
+      timeoutMs: Math.max(1, deadline - Date.now()),
+    });
+    return this;
+  }
+
+  /** Releases held keys and buttons, sends what is queued, and closes. Safe to call twice. */
+  async disconnect(): Promise<void> {
+    await this.connecting?.catch(() => undefined);
+    const client = this.client;
+    if (!client || client.isClosed) return;
+    try {
+      await this.keyboard.releaseAll();
+      await this.mouse.releaseAll();
+    } catch {
+      // The connection failed while releasing; closing below is all that is left to do.
+    }
+    await client.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.disconnect();
+  }
+}

@@ -1,0 +1,152 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { VNCInputError, VNCStateError } from '../errors.js';
+import type { CursorImage } from '../rfb/encodings/cursor.js';
+import type { Frame, Rect } from '../rfb/framebuffer.js';
+import type { BridgeContext } from './context.js';
+import { encodePng } from './png.js';
+import { checkTimeout, waitFor } from './waiting.js';
+
+export interface CaptureOptions {
+  /** Part of the screen to capture; default all of it. */
+  region?: Rect;
+}
+
+export interface ScreenshotOptions extends CaptureOptions {
+  /** Also write the PNG here (folders are created). */
+  path?: string;
+}
+
+export interface WaitForChangeOptions extends CaptureOptions {
+  timeoutMs?: number;
+}
+
+export interface WaitForStableOptions extends CaptureOptions {
+  /** How long the screen must stay unchanged. Default 500 ms. */
+  stillMs?: number;
+  timeoutMs?: number;
+}
+
+function intersects(a: Rect, b: Rect): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+/** The screen as this client sees it: captures, PNG screenshots, and waits for change or stillness. */
+export class Screen {
+  private readonly context: BridgeContext;
+
+  constructor(context: BridgeContext) {
+    this.context = context;
+  }
+
+  get width(): number {
+    return this.context.session().framebuffer.width;
+  }
+
+  get height(): number {
+    return this.context.session().framebuffer.height;
+  }
+
+  /** The pointer image the server sent, apart from the screen; null when hidden or not sent. */
+  get cursor(): CursorImage | null {
+    return this.context.session().cursor;
+  }
+
+  private checkRegion(region: Rect | undefined): Rect {
+    const { width, height } = this.context.session().framebuffer;
+    if (region === undefined) return { x: 0, y: 0, width, height };
+    const { x, y, width: w, height: h } = region;
+    const whole = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+    if (!whole(x) || !whole(y) || !whole(w) || !whole(h) || w === 0 || h === 0 || x + w > width || y + h > height) {
+      throw new VNCInputError(
+        `Region ${JSON.stringify(region)} is not inside the ${width}x${height} screen: use whole numbers with width and height > 0, x + width ≤ ${width}, y + height ≤ ${height}.`,
+      );
+    }
+    return { x, y, width: w, height: h };
+  }
+
+  /** A copy of the screen (or a region) as RGBA pixels. */
+  capture(options: CaptureOptions = {}): Frame {
+    return this.context.session().framebuffer.capture(this.checkRegion(options.region));
+  }
+
+  /** The screen (or a region) as PNG bytes, also written to `path` when given. */
+  async screenshot(options: ScreenshotOptions = {}): Promise<Buffer> {
+    const png = encodePng(this.capture(options));
+    if (options.path) {
+      await mkdir(dirname(options.path), { recursive: true });
+      await writeFile(options.path, png);
+    }
+    return png;
+  }
+
+  /**
+   * Resolves with the new frame once the region's pixels differ from how they were when this was
+   * called (before `action` runs, so a change the action causes cannot be missed).
+   */
+  async waitForChange(action?: () => unknown, options: WaitForChangeOptions = {}): Promise<Frame> {
+    const session = this.context.session();
+    const region = this.checkRegion(options.region);
+    const timeoutMs = checkTimeout(options.timeoutMs ?? this.context.timeoutMs, 'screen.waitForChange');
+    const before = session.framebuffer.capture(region);
+    const changed = waitFor<Frame>(
+      timeoutMs,
+      () => `The screen${options.region ? ` region ${JSON.stringify(region)}` : ''} did not change within ${timeoutMs} ms.`,
+      (done, fail) => {
+        const onUpdate = (rects: Rect[]) => {
+          if (!rects.some((rect) => intersects(rect, region))) return;
+          const now = session.framebuffer.capture(region);
+          if (!now.data.equals(before.data)) done(now);
+        };
+        const onResize = () => done(session.framebuffer.capture());
+        const onClosed = (error: unknown) => fail(error ?? new VNCStateError('The bridge was disconnected while waiting for the screen to change.'));
+        session.on('update', onUpdate);
+        session.on('resize', onResize);
+        session.on('closed', onClosed);
+        return () => {
+          session.off('update', onUpdate);
+          session.off('resize', onResize);
+          session.off('closed', onClosed);
+        };
+      },
+    );
+    if (action) {
+      try {
+        await action();
+      } catch (error) {
+        changed.catch(() => undefined);
+        throw error;
+      }
+    }
+    return changed;
+  }
+
+  /** Resolves with the frame once the region has not changed for `stillMs`. */
+  async waitForStable(options: WaitForStableOptions = {}): Promise<Frame> {
+    const session = this.context.session();
+    const region = this.checkRegion(options.region);
+    const stillMs = checkTimeout(options.stillMs ?? 500, 'screen.waitForStable stillMs');
+    const timeoutMs = checkTimeout(options.timeoutMs ?? this.context.timeoutMs, 'screen.waitForStable');
+    await waitFor<void>(
+      timeoutMs,
+      () => `The screen${options.region ? ` region ${JSON.stringify(region)}` : ''} kept changing for ${timeoutMs} ms; it never stayed still for ${stillMs} ms.`,
+      (done, fail) => {
+        let still = setTimeout(done, stillMs);
+        const onUpdate = (rects: Rect[]) => {
+          if (!rects.some((rect) => intersects(rect, region))) return;
+          clearTimeout(still);
+          still = setTimeout(done, stillMs);
+        };
+        const onClosed = (error: unknown) => fail(error ?? new VNCStateError('The bridge was disconnected while waiting for the screen to settle.'));
+        session.on('update', onUpdate);
+        session.on('closed', onClosed);
+        return () => {
+          clearTimeout(still);
+          session.off('update', onUpdate);
+          session.off('closed', onClosed);
+        };
+      },
+    );
+    return this.capture({ region: options.region });
+  }
+}

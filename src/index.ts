@@ -1,0 +1,27 @@
+/** vnc-agent-bridge: drive remote desktops over VNC. */
+export { VNCAgentBridge, DEFAULT_TIMEOUT_MS, type VNCAgentBridgeOptions, type ServerInfo } from './bridge/bridge.js';
+export { TCPVNCConnection, type VNCConnection, type TCPVNCConnectionOptions } from './bridge/connection.js';
+export type { Mouse, MouseButton, Point, ClickOptions, DragOptions } from './bridge/mouse.js';
+export type { Keyboard, TypeOptions } from './bridge/keyboard.js';
+export type { Scroll, ScrollOptions } from './bridge/scroll.js';
+export type { Clipboard, GetTextOptions } from './bridge/clipboard.js';
+export type { Screen, CaptureOptions, ScreenshotOptions, WaitForChangeOptions, WaitForStableOptions } from './bridge/screen.js';
+export { encodePng, decodePng } from './bridge/png.js';
+export type { RFBClient, RFBClientEvents } from './rfb/client.js';
+export type { Frame, Rect } from './rfb/framebuffer.js';
+export type { CursorImage } from './rfb/encodings/cursor.js';
+export type { Credentials } from './rfb/security/security.js';
+export type { Transport, TransportEvents } from './transport/transport.js';
+export { Limits } from './rfb/constants.js';
+export {
+  VNCError,
+  VNCException,
+  VNCConnectionError,
+  VNCAuthenticationError,
+  VNCProtocolError,
+  VNCTimeoutError,
+  VNCInputError,
+  VNCStateError,
+  VNCConfigError,
+  type VNCErrorCode,
+} from './errors.js';

@@ -1,0 +1,57 @@
+/**
+ * Client-to-server messages as pure functions returning their bytes (RFC 6143 §7.5).
+ * ClientCutText lives with the clipboard codec in extended-clipboard.ts.
+ */
+import { ClientMessage } from './constants.js';
+import { PIXEL_FORMAT_BYTES, type PixelFormat, writePixelFormat } from './pixel-format.js';
+
+export function protocolVersionMessage(version: '3.3' | '3.7' | '3.8'): Buffer {
+  return Buffer.from(`RFB 003.00${version.slice(2)}\n`, 'latin1');
+}
+
+export function clientInit(shared: boolean): Buffer {
+  return Buffer.from([shared ? 1 : 0]);
+}
+
+export function setPixelFormat(format: PixelFormat): Buffer {
+  const bytes = Buffer.alloc(4 + PIXEL_FORMAT_BYTES);
+  bytes[0] = ClientMessage.SetPixelFormat;
+  writePixelFormat(format, bytes, 4);
+  return bytes;
+}
+
+export function setEncodings(encodings: readonly number[]): Buffer {
+  const bytes = Buffer.alloc(4 + 4 * encodings.length);
+  bytes[0] = ClientMessage.SetEncodings;
+  bytes.writeUInt16BE(encodings.length, 2);
+  encodings.forEach((encoding, i) => bytes.writeInt32BE(encoding, 4 + 4 * i));
+  return bytes;
+}
+
+export function framebufferUpdateRequest(incremental: boolean, x: number, y: number, width: number, height: number): Buffer {
+  const bytes = Buffer.alloc(10);
+  bytes[0] = ClientMessage.FramebufferUpdateRequest;
+  bytes[1] = incremental ? 1 : 0;
+  bytes.writeUInt16BE(x, 2);
+  bytes.writeUInt16BE(y, 4);
+  bytes.writeUInt16BE(width, 6);
+  bytes.writeUInt16BE(height, 8);
+  return bytes;
+}
+
+export function keyEvent(down: boolean, keysym: number): Buffer {
+  const bytes = Buffer.alloc(8);
+  bytes[0] = ClientMessage.KeyEvent;
+  bytes[1] = down ? 1 : 0;
+  bytes.writeUInt32BE(keysym >>> 0, 4);
+  return bytes;
+}
+
+export function pointerEvent(buttonMask: number, x: number, y: number): Buffer {
+  const bytes = Buffer.alloc(6);
+  bytes[0] = ClientMessage.PointerEvent;
+  bytes[1] = buttonMask & 0xff;
+  bytes.writeUInt16BE(x, 2);
+  bytes.writeUInt16BE(y, 4);
+  return bytes;
+}

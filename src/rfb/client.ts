@@ -1,0 +1,282 @@
+/**
+ * One RFB session over an open transport: runs the handshake, keeps the framebuffer current with
+ * incremental update requests, and sends input. Knows nothing of sockets: it reads and writes
+ * bytes through the Transport interface.
+ */
+import { EventEmitter } from 'node:events';
+import { VNCConnectionError, VNCError, VNCProtocolError, VNCStateError, VNCTimeoutError } from '../errors.js';
+import type { Transport } from '../transport/transport.js';
+import { ByteQueue } from './byte-queue.js';
+import { framebufferUpdateRequest, keyEvent, pointerEvent, setEncodings, setPixelFormat } from './client-messages.js';
+import { Encoding } from './constants.js';
+import type { CursorImage } from './encodings/cursor.js';
+import { DECODERS } from './encodings/index.js';
+import { ClipboardChannel } from './clipboard-channel.js';
+import { Framebuffer, type Rect } from './framebuffer.js';
+import { Handshake, type HandshakeResult } from './handshake.js';
+import { RGBX_LITTLE_ENDIAN } from './pixel-format.js';
+import type { Credentials } from './security/security.js';
+import { ServerMessageParser } from './server-messages.js';
+
+export interface RFBClientOptions {
+  credentials: Credentials;
+  /** ClientInit's shared flag (default true: other clients stay connected). */
+  shared?: boolean;
+  /** Bound on the handshake and the first full frame. */
+  timeoutMs: number;
+}
+
+export interface RFBClientEvents {
+  /** A FramebufferUpdate was applied; `rects` are the areas that changed. */
+  update: [rects: Rect[]];
+  resize: [width: number, height: number];
+  cursor: [cursor: CursorImage | null];
+  bell: [];
+  /** The server's clipboard text changed. */
+  clipboard: [text: string];
+  /** The first frame has arrived: the first update that painted pixels, with no size change pending. */
+  ready: [];
+  /** The session ended; `error` says why unless `close()` ended it. */
+  closed: [error: VNCError | undefined];
+}
+
+/** Pseudo-encodings advertised after the pixel encodings. */
+const PSEUDO_ENCODINGS: readonly number[] = [
+  Encoding.Cursor,
+  Encoding.DesktopSize,
+  Encoding.ExtendedDesktopSize,
+  Encoding.LastRect,
+  Encoding.ExtendedClipboard,
+];
+
+export class RFBClient extends EventEmitter<RFBClientEvents> {
+  readonly info: HandshakeResult;
+  readonly framebuffer: Framebuffer;
+  /** The pointer image the server last sent (kept apart from the framebuffer), null when hidden. */
+  cursor: CursorImage | null = null;
+  /** Completed FramebufferUpdates so far. */
+  updateCount = 0;
+
+  private readonly transport: Transport;
+  private readonly queue: ByteQueue;
+  private readonly parser: ServerMessageParser;
+  private readonly clipboardChannel: ClipboardChannel;
+  private damage: Rect[] = [];
+  private needFullUpdate = false;
+  private closing = false;
+  private isReady = false;
+  private closedBecause: { error: VNCError | undefined } | undefined;
+
+  private constructor(transport: Transport, queue: ByteQueue, info: HandshakeResult) {
+    super();
+    this.transport = transport;
+    this.queue = queue;
+    this.info = info;
+    this.framebuffer = new Framebuffer(info.serverInit.width, info.serverInit.height);
+    const advertised = new Set(PSEUDO_ENCODINGS);
+    this.clipboardChannel = new ClipboardChannel((bytes) => this.send(bytes));
+    this.clipboardChannel.on('text', (text) => this.emit('clipboard', text));
+    this.parser = new ServerMessageParser(
+      this.framebuffer,
+      {
+        damaged: (rect) => this.damage.push(rect),
+        updateEnded: () => this.updateEnded(),
+        resized: (width, height) => {
+          this.needFullUpdate = true;
+          this.emit('resize', width, height);
+        },
+        cursorChanged: (cursor) => {
+          this.cursor = cursor;
+          this.emit('cursor', cursor);
+        },
+        colourMapEntries: () => {
+          // The client always asks for true colour; a colour map is of no use to it.
+        },
+        bell: () => this.emit('bell'),
+        cutText: (text) => this.clipboardChannel.receivedPlain(text),
+        extendedClipboard: (message) => this.clipboardChannel.receivedExtended(message),
+      },
+      { advertised },
+    );
+  }
+
+  /**
+   * Runs the handshake over `transport`, sets the pixel format and encodings, and resolves once
+   * the first full frame has arrived. On failure the transport is destroyed.
+   */
+  static async start(transport: Transport, options: RFBClientOptions): Promise<RFBClient> {
+    const queue = new ByteQueue();
+    const { timeoutMs } = options;
+    let stage = 'waiting for the server to speak';
+    let client: RFBClient | undefined;
+    try {
+      return await new Promise<RFBClient>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(
+            new VNCTimeoutError(
+              `Timed out after ${timeoutMs} ms connecting to ${transport.remote} (${stage}). Is it a VNC server, and is it responsive?`,
+              timeoutMs,
+            ),
+          );
+        }, timeoutMs);
+        const fail = (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        };
+        const handshake = new Handshake(
+          { credentials: options.credentials, shared: options.shared ?? true },
+          (bytes) => void transport.write(bytes).catch(() => undefined),
+        );
+        transport.start({
+          data: (chunk) => {
+            if (client) {
+              client.received(chunk);
+              return;
+            }
+            try {
+              queue.push(chunk);
+              const result = handshake.process(queue);
+              stage = `handshake stage: ${handshake.stage}`;
+              if (!result) return;
+              client = new RFBClient(transport, queue, result);
+              stage = 'waiting for the first frame';
+              client.once('ready', () => {
+                clearTimeout(timer);
+                resolve(client!);
+              });
+              client.once('closed', (error) => fail(error ?? new VNCConnectionError(`Connection to ${transport.remote} closed during setup.`)));
+              client.begin();
+            } catch (error) {
+              fail(error);
+            }
+          },
+          closed: (error) => {
+            if (client) client.transportClosed(error);
+            else fail(error ?? new VNCConnectionError(`Connection to ${transport.remote} closed during the handshake (${stage}).`, { code: 'ECLOSED' }));
+          },
+        });
+      });
+    } catch (error) {
+      transport.destroy();
+      client?.removeAllListeners();
+      throw error instanceof VNCError ? error : new VNCProtocolError(`Handshake with ${transport.remote} failed: ${String(error)}`, { cause: error });
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closedBecause !== undefined;
+  }
+
+  /** Why the session ended, if it did. */
+  get closeReason(): VNCError | undefined {
+    return this.closedBecause?.error;
+  }
+
+  get remote(): string {
+    return this.transport.remote;
+  }
+
+  /** The server's clipboard as last announced, if it has announced any. */
+  get serverClipboard(): string | undefined {
+    return this.clipboardChannel.serverText;
+  }
+
+  /** Whether the server speaks Extended Clipboard (UTF-8 both ways). */
+  get extendedClipboard(): boolean {
+    return this.clipboardChannel.extended;
+  }
+
+  private begin(): void {
+    const encodings = [...DECODERS.keys(), ...PSEUDO_ENCODINGS];
+    this.sendInBackground(setPixelFormat(RGBX_LITTLE_ENDIAN));
+    this.sendInBackground(setEncodings(encodings));
+    this.requestUpdate(false);
+    this.received(new Uint8Array(0));
+  }
+
+  private requestUpdate(incremental: boolean): void {
+    const { width, height } = this.framebuffer;
+    this.sendInBackground(framebufferUpdateRequest(incremental, 0, 0, width, height));
+  }
+
+  /** Asks for a full (non-incremental) update of the whole screen. */
+  requestFullUpdate(): void {
+    this.needFullUpdate = true;
+  }
+
+  private updateEnded(): void {
+    this.updateCount++;
+    const rects = this.damage;
+    this.damage = [];
+    const full = this.needFullUpdate;
+    this.needFullUpdate = false;
+    this.requestUpdate(!full);
+    this.emit('update', rects);
+    if (!full && !this.isReady && rects.length > 0) {
+      this.isReady = true;
+      this.emit('ready');
+    }
+  }
+
+  private received(chunk: Uint8Array): void {
+    if (this.closedBecause) return;
+    try {
+      if (chunk.length > 0) this.queue.push(chunk);
+      this.parser.parse(this.queue);
+    } catch (error) {
+      const failure =
+        error instanceof VNCError ? error : new VNCProtocolError(`Failed to handle data from ${this.remote}: ${String(error)}`, { cause: error });
+      this.finish(failure);
+      this.transport.destroy();
+    }
+  }
+
+  private transportClosed(error: Error | undefined): void {
+    const failure =
+      error === undefined || error instanceof VNCError
+        ? error
+        : new VNCConnectionError(`Connection to ${this.remote} failed: ${error.message}`, { cause: error, code: 'ECLOSED' });
+    this.finish(this.closing ? undefined : (failure ?? new VNCConnectionError(`The server at ${this.remote} closed the connection.`, { code: 'ECLOSED' })));
+  }
+
+  private finish(error: VNCError | undefined): void {
+    if (this.closedBecause) return;
+    this.closedBecause = { error };
+    this.emit('closed', error);
+  }
+
+  private send(bytes: Uint8Array): Promise<void> {
+    if (this.closedBecause) {
+      return Promise.reject(
+        this.closedBecause.error ?? new VNCStateError(`The connection to ${this.remote} is closed; connect again before sending input.`),
+      );
+    }
+    return this.transport.write(bytes);
+  }
+
+  /** Sends without waiting; a failed write closes the session, which reports it. */
+  private sendInBackground(bytes: Uint8Array): void {
+    this.send(bytes).catch(() => undefined);
+  }
+
+  sendKey(keysym: number, down: boolean): Promise<void> {
+    return this.send(keyEvent(down, keysym));
+  }
+
+  sendPointer(buttonMask: number, x: number, y: number): Promise<void> {
+    return this.send(pointerEvent(buttonMask, x, y));
+  }
+
+  /** Offers text as the client's clipboard (UTF-8 with Extended Clipboard, else Latin-1). */
+  setClipboard(text: string): Promise<void> {
+    return this.clipboardChannel.setText(text);
+  }
+
+  /** Sends everything queued, then closes the connection. */
+  async close(timeoutMs = 2000): Promise<void> {
+    if (this.closedBecause) return;
+    this.closing = true;
+    await this.transport.close(timeoutMs);
+    this.finish(undefined);
+  }
+}

@@ -1,0 +1,89 @@
+/** Protocol numbers from RFC 6143 and the community RFB specification (rfbproto). */
+
+export const ClientMessage = {
+  SetPixelFormat: 0,
+  SetEncodings: 2,
+  FramebufferUpdateRequest: 3,
+  KeyEvent: 4,
+  PointerEvent: 5,
+  ClientCutText: 6,
+} as const;
+
+export const ServerMessage = {
+  FramebufferUpdate: 0,
+  SetColourMapEntries: 1,
+  Bell: 2,
+  ServerCutText: 3,
+} as const;
+
+export const SecurityType = {
+  Invalid: 0,
+  None: 1,
+  VncAuthentication: 2,
+  RA2: 5,
+  RA2ne: 6,
+  Tight: 16,
+  Ultra: 17,
+  TLS: 18,
+  VeNCrypt: 19,
+  SASL: 20,
+  MD5: 21,
+  XVP: 22,
+} as const;
+
+const SECURITY_TYPE_NAMES: Record<number, string> = {
+  0: 'Invalid',
+  1: 'None',
+  2: 'VNC Authentication',
+  5: 'RA2',
+  6: 'RA2ne',
+  16: 'Tight',
+  17: 'Ultra',
+  18: 'TLS',
+  19: 'VeNCrypt',
+  20: 'SASL',
+  21: 'MD5 hash',
+  22: 'xvp',
+  30: 'Apple Remote Desktop (Diffie-Hellman)',
+  113: 'MSLogonII',
+  129: 'Unix Logon',
+};
+
+export function securityTypeName(type: number): string {
+  const name = SECURITY_TYPE_NAMES[type];
+  return name ? `${name} (${type})` : `unknown type ${type}`;
+}
+
+export const Encoding = {
+  Raw: 0,
+  CopyRect: 1,
+  RRE: 2,
+  Hextile: 5,
+  Zlib: 6,
+  Tight: 7,
+  ZRLE: 16,
+  /** Pseudo-encodings. */
+  DesktopSize: -223,
+  LastRect: -224,
+  Cursor: -239,
+  ExtendedDesktopSize: -308,
+  /** 0xC0A1E5CE as a signed 32-bit number. */
+  ExtendedClipboard: -1063131698,
+} as const;
+
+/** Protocol versions this client speaks; anything newer is spoken as 3.8. */
+export type ProtocolVersion = '3.3' | '3.7' | '3.8';
+
+/** Limits on what a server may make us allocate (see README, "Limits"). */
+export const Limits = {
+  /** Largest framebuffer side accepted from ServerInit or a desktop size change. */
+  maxFramebufferSide: 16384,
+  /** Largest desktop name (ServerInit); longer ones are a protocol error. */
+  maxDesktopNameBytes: 64 * 1024,
+  /** Largest failure reason string. */
+  maxReasonBytes: 64 * 1024,
+  /** Largest clipboard text accepted from the server (ServerCutText). */
+  maxCutTextBytes: 16 * 1024 * 1024,
+  /** Largest cursor image side (Cursor pseudo-encoding). */
+  maxCursorSide: 256,
+} as const;

@@ -1,0 +1,11 @@
+import { SecurityType } from '../constants.js';
+import type { SecurityHandler } from './security.js';
+
+/** Security type None: nothing to exchange. */
+export class NoneSecurity implements SecurityHandler {
+  readonly type = SecurityType.None;
+
+  process(): boolean {
+    return true;
+  }
+}
