@@ -1,0 +1,391 @@
+/**
+ * The bridge against a real TigerVNC Xvnc: every effect is checked on the X server itself
+ * (xdotool, xev, an xterm writing to a file, xclip, xwd), never through the client's own view.
+ */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VNCAgentBridge, VNCAuthenticationError, VNCConnectionError, VNCStateError, VNCTimeoutError, decodePng } from '../../src/index.js';
+import {
+  clipboardGet,
+  clipboardOwn,
+  hexToRgb,
+  pointerLocation,
+  rootPixels,
+  startXterm,
+  waitForFile,
+  xdotool,
+  type DisplayTarget,
+} from '../support/desktop.js';
+import { expect, test, XVNC_PASSWORD } from '../support/fixtures.js';
+import { delay, freePort, run, startProcess, stopProcess } from '../support/processes.js';
+import { DEFAULT_BACKGROUND, startXvnc } from '../support/xvnc.js';
+
+/** Button events the X server delivered to the root window, as "press 1 @100,100". */
+async function watchRootButtons(server: DisplayTarget) {
+  const xev = startProcess('xev', ['-root', '-event', 'button'], { env: server.env });
+  await delay(300);
+  return {
+    async events(expectedCount: number): Promise<string[]> {
+      const parse = () =>
+        [...xev.log().matchAll(/Button(Press|Release) event.*?root:\((\d+),(\d+)\).*?button (\d+)/gs)].map(
+          (m) => `${m[1] === 'Press' ? 'press' : 'release'} ${m[4]} @${m[2]},${m[3]}`,
+        );
+      const deadline = Date.now() + 5000;
+      while (parse().length < expectedCount && Date.now() < deadline) await delay(50);
+      await delay(100);
+      return parse();
+    },
+    stop: () => stopProcess(xev, 2000),
+  };
+}
+
+/** Up to 5 pixels where two same-sized RGBA images differ, as "x,y: client rgb vs server rgb". */
+function differingPixels(a: { width: number; data: Buffer }, b: { data: Buffer }): string[] {
+  const found: string[] = [];
+  for (let i = 0; i < a.data.length && found.length < 5; i += 4) {
+    if (a.data.readUInt32BE(i) !== b.data.readUInt32BE(i)) {
+      const p = i / 4;
+      found.push(`${p % a.width},${Math.floor(p / a.width)}: ${a.data.subarray(i, i + 3).toString('hex')} vs ${b.data.subarray(i, i + 3).toString('hex')}`);
+    }
+  }
+  return found;
+}
+
+/**
+ * Compares the client's capture with the X server's own pixels once both have settled. Xvnc draws
+ * the pointer into a client's picture when someone else moved it last, and xwd never shows the
+ * pointer, so the client puts the pointer in a corner first. The two
+ * are read one after the other, so a program still drawing can differ between the reads: compare
+ * again (up to 5 times) and fail only on a difference that persists.
+ */
+async function expectCaptureMatchesServer(vnc: VNCAgentBridge, server: DisplayTarget): Promise<void> {
+  let differences: string[] = [];
+  await vnc.mouse.move(vnc.screen.width - 1, vnc.screen.height - 1);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await vnc.screen.waitForStable({ stillMs: 300 });
+    const truth = await rootPixels(server);
+    await vnc.screen.waitForStable({ stillMs: 100 });
+    const frame = vnc.screen.capture();
+    expect([frame.width, frame.height]).toEqual([truth.width, truth.height]);
+    differences = differingPixels(frame, truth);
+    if (differences.length === 0) return;
+  }
+  expect(differences).toEqual([]);
+}
+
+async function sinkDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'vnc-bridge-e2e-'));
+}
+
+test.describe('connection', () => {
+  test('connects, reports what the server announced, and disconnects cleanly', async ({ xvnc }) => {
+    const vnc = new VNCAgentBridge({ host: xvnc.host, port: xvnc.port });
+    expect(vnc.isConnected).toBe(false);
+    await vnc.connect();
+    expect(vnc.isConnected).toBe(true);
+    expect(vnc.info).toMatchObject({
+      width: 1280,
+      height: 800,
+      protocolVersion: '3.8',
+      securityType: 1,
+      securityTypeName: 'None (1)',
+      remote: `127.0.0.1:${xvnc.port}`,
+    });
+    expect(vnc.info.name.length).toBeGreaterThan(0);
+    await vnc.disconnect();
+    expect(vnc.isConnected).toBe(false);
+    await vnc.disconnect();
+    await expect(vnc.mouse.move(1, 1)).rejects.toThrow(VNCStateError);
+  });
+
+  test('await using disconnects at the end of the scope', async ({ xvnc }) => {
+    let outside: VNCAgentBridge;
+    {
+      await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+      outside = vnc;
+      expect(vnc.isConnected).toBe(true);
+    }
+    expect(outside.isConnected).toBe(false);
+  });
+
+  test('VNC authentication: the right password connects, a wrong one fails without leaking it', async ({ xvncWithPassword: server }) => {
+    const good = await new VNCAgentBridge({ host: server.host, port: server.port, password: XVNC_PASSWORD }).connect();
+    expect(good.info.securityType).toBe(2);
+    await good.disconnect();
+
+    const wrong = 'wrongpass-Zq9';
+    const error = await new VNCAgentBridge({ host: server.host, port: server.port, password: wrong }).connect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VNCAuthenticationError);
+    expect((error as Error).name).toBe('VNCAuthenticationError');
+    expect((error as Error).message).not.toContain(wrong);
+    expect((error as Error).message).toMatch(/password/i);
+
+    const none = await new VNCAgentBridge({ host: server.host, port: server.port }).connect().catch((e: unknown) => e);
+    expect(none).toBeInstanceOf(VNCAuthenticationError);
+    expect((none as Error).message).toContain('no password was given');
+  });
+
+  test('nothing listening: VNCConnectionError saying the connection was refused', async () => {
+    const port = await freePort();
+    const error = await new VNCAgentBridge({ host: '127.0.0.1', port, timeoutMs: 3000 }).connect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VNCConnectionError);
+    expect((error as Error).message).toContain('refused');
+  });
+
+  test('a server that never speaks: VNCTimeoutError within the timeout', async () => {
+    const silent: Server = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const started = Date.now();
+    const error = await new VNCAgentBridge({ host: '127.0.0.1', port, timeoutMs: 500 }).connect().catch((e: unknown) => e);
+    const elapsed = Date.now() - started;
+    silent.close();
+    expect(error).toBeInstanceOf(VNCTimeoutError);
+    expect(elapsed).toBeLessThan(3000);
+  });
+
+  test('server killed mid-session: waits fail with VNCConnectionError, then calls say not connected', async () => {
+    const server = await startXvnc({ geometry: '640x480' });
+    try {
+      const vnc = await new VNCAgentBridge({ host: server.host, port: server.port, timeoutMs: 5000 }).connect();
+      const waiting = vnc.screen.waitForChange().catch((e: unknown) => e);
+      const started = Date.now();
+      server.kill('SIGKILL');
+      const error = await waiting;
+      expect(error).toBeInstanceOf(VNCConnectionError);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(vnc.isConnected).toBe(false);
+      await expect(vnc.keyboard.type('x')).rejects.toThrow(VNCStateError);
+      await vnc.disconnect();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+test.describe('mouse and scroll', () => {
+  test('move puts the X pointer where asked', async ({ xvnc }) => {
+    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+    for (const [x, y] of [[300, 200], [0, 0], [1279, 799], [640, 400]]) {
+      await vnc.mouse.move(x, y);
+      await expect.poll(() => pointerLocation(xvnc)).toEqual({ x, y });
+      expect(vnc.mouse.position).toEqual({ x, y });
+    }
+    await expect(vnc.mouse.move(1280, 10)).rejects.toThrow(/off the 1280x800 screen/);
+    await expect(vnc.mouse.move(-1, 10)).rejects.toThrow(/off the 1280x800 screen/);
+  });
+
+  test('clicks, double clicks, buttons and drags arrive as X button events', async ({ xvnc }) => {
+    const root = await watchRootButtons(xvnc);
+    try {
+      await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+      await vnc.mouse.click(100, 100);
+      await vnc.mouse.rightClick(110, 100);
+      await vnc.mouse.middleClick(120, 100);
+      await vnc.mouse.doubleClick(130, 100);
+      await vnc.mouse.drag({ x: 200, y: 200 }, { x: 300, y: 250 }, { steps: 5 });
+      await vnc.mouse.down('right');
+      await vnc.mouse.up('right');
+      expect(await root.events(14)).toEqual([
+        'press 1 @100,100',
+        'release 1 @100,100',
+        'press 3 @110,100',
+        'release 3 @110,100',
+        'press 2 @120,100',
+        'release 2 @120,100',
+        'press 1 @130,100',
+        'release 1 @130,100',
+        'press 1 @130,100',
+        'release 1 @130,100',
+        'press 1 @200,200',
+        'release 1 @300,250',
+        'press 3 @300,250',
+        'release 3 @300,250',
+      ]);
+    } finally {
+      await root.stop();
+    }
+  });
+
+  test('scroll presses and releases wheel buttons 4–7 at the given point', async ({ xvnc }) => {
+    const root = await watchRootButtons(xvnc);
+    try {
+      await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+      await vnc.scroll.up(1, { x: 50, y: 60 });
+      await vnc.scroll.down(2);
+      await vnc.scroll.left(1, { x: 70, y: 80 });
+      await vnc.scroll.right(1);
+      expect(await root.events(10)).toEqual([
+        'press 4 @50,60',
+        'release 4 @50,60',
+        'press 5 @50,60',
+        'release 5 @50,60',
+        'press 5 @50,60',
+        'release 5 @50,60',
+        'press 6 @70,80',
+        'release 6 @70,80',
+        'press 7 @70,80',
+        'release 7 @70,80',
+      ]);
+    } finally {
+      await root.stop();
+    }
+  });
+});
+
+test.describe('keyboard', () => {
+  test('types ASCII, shifted symbols and Unicode into an xterm byte for byte', async ({ xvnc }) => {
+    const sink = join(await sinkDir(), 'typed.txt');
+    const xterm = await startXterm(xvnc, { sinkFile: sink });
+    try {
+      await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port, typingDelayMs: 5 }).connect();
+      await vnc.mouse.move(xterm.geometry.x + 50, xterm.geometry.y + 50);
+      const text = 'Hello, World! 1234567890 ~!@#$%^&*()_+{}|:"<>? `-=[]\\;\',./\nhéllo wörld — € 😀 漢字 Ωμέγα\n';
+      await vnc.keyboard.type(text);
+      expect(await waitForFile(sink, (c) => c === text)).toBe(text);
+    } finally {
+      await xterm.stop();
+    }
+  });
+
+  test('1,000 characters at full speed arrive complete and in order', async ({ xvnc }) => {
+    const sink = join(await sinkDir(), 'fast.txt');
+    const xterm = await startXterm(xvnc, { sinkFile: sink });
+    try {
+      await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+      await vnc.mouse.move(xterm.geometry.x + 50, xterm.geometry.y + 50);
+      const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?-_';
+      let text = '';
+      for (let i = 0; text.length < 1000; i++) {
+        text += alphabet[(i * 7) % alphabet.length];
+        if (i % 80 === 79) text += '\n';
+      }
+      text = `${text.slice(0, 999)}\n`;
+      await vnc.keyboard.type(text, { delayMs: 0 });
+      expect(await waitForFile(sink, (c) => c.length >= text.length, 15_000)).toBe(text);
+    } finally {
+      await xterm.stop();
+    }
+  });
+
+  test('chords and single keys: BackSpace, ctrl+u, held shift', async ({ xvnc }) => {
+    const sink = join(await sinkDir(), 'keys.txt');
+    const xterm = await startXterm(xvnc, { sinkFile: sink });
+    try {
+      await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port, typingDelayMs: 5 }).connect();
+      await vnc.mouse.move(xterm.geometry.x + 50, xterm.geometry.y + 50);
+      await vnc.keyboard.type('abc');
+      await vnc.keyboard.press('BackSpace');
+      await vnc.keyboard.press('enter');
+      await vnc.keyboard.type('discard me');
+      await vnc.keyboard.press('ctrl+u');
+      await vnc.keyboard.type('and me');
+      await vnc.keyboard.hold('ctrl', () => vnc.keyboard.press('u'));
+      await vnc.keyboard.type('gone too');
+      await vnc.keyboard.down('control');
+      await vnc.keyboard.press('u');
+      await vnc.keyboard.up('control');
+      await vnc.keyboard.type('kept\n');
+      expect(await waitForFile(sink, (c) => c.split('\n').length >= 3)).toBe('ab\nkept\n');
+    } finally {
+      await xterm.stop();
+    }
+  });
+
+  test('unknown key names and untypeable characters fail before anything is sent', async ({ xvnc }) => {
+    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+    await expect(vnc.keyboard.press('ctrl+entr')).rejects.toThrow(/Unknown key "entr".*Did you mean "enter"/);
+    await expect(vnc.keyboard.type('bell\u0007')).rejects.toThrow(/U\+0007/);
+  });
+});
+
+test.describe('clipboard', () => {
+  test('setText makes the X clipboard hold the text, Unicode included', async ({ xvnc }) => {
+    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+    expect(vnc.info.extendedClipboard).toBe(true);
+    const text = 'from the client: Grüße 😀 漢字\nsecond line';
+    await vnc.clipboard.setText(text);
+    await expect.poll(() => clipboardGet(xvnc)).toBe(text);
+  });
+
+  test('getText returns what a program on the desktop copied', async ({ xvnc }) => {
+    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+    const text = `copied on the desktop ${Date.now()}: naïve café ✓`;
+    const owner = await clipboardOwn(xvnc, text);
+    try {
+      await expect.poll(() => vnc.clipboard.getText({ timeoutMs: 2000 }), { timeout: 10_000 }).toBe(text);
+    } finally {
+      await owner.stop();
+    }
+  });
+
+  test('getText with nothing announced times out with VNCTimeoutError', async () => {
+    const server = await startXvnc({ geometry: '320x240' });
+    try {
+      await using vnc = await new VNCAgentBridge({ host: server.host, port: server.port }).connect();
+      await expect(vnc.clipboard.getText({ timeoutMs: 300 })).rejects.toThrow(VNCTimeoutError);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+test.describe('screen', () => {
+  test('a capture equals the X server’s own pixels, also after windows move (CopyRect)', async ({ xvnc }) => {
+    const xterm = await startXterm(xvnc, { command: ['sh', '-c', 'ls -la /usr/bin | head -40; sleep 60'] });
+    const eyes = startProcess('xclock', ['-geometry', '200x200+700+300'], { env: xvnc.env });
+    try {
+      await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+      await expectCaptureMatchesServer(vnc, xvnc);
+      await vnc.screen.waitForChange(() => xdotool(xvnc, ['windowmove', String(xterm.windowId), '300', '260']));
+      await expectCaptureMatchesServer(vnc, xvnc);
+    } finally {
+      await stopProcess(eyes, 2000);
+      await xterm.stop();
+    }
+  });
+
+  test('screenshot writes a PNG of the screen or a region; regions are checked', async ({ xvnc }) => {
+    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+    const path = join(await sinkDir(), 'nested', 'shot.png');
+    const png = await vnc.screen.screenshot({ path });
+    expect((await readFile(path)).equals(png)).toBe(true);
+    const whole = decodePng(png);
+    expect([whole.width, whole.height]).toEqual([1280, 800]);
+    expect([...whole.data.subarray(0, 3)]).toEqual(hexToRgb(DEFAULT_BACKGROUND));
+
+    const region = { x: 5, y: 6, width: 30, height: 20 };
+    const part = decodePng(await vnc.screen.screenshot({ region }));
+    expect(part.data.equals(vnc.screen.capture({ region }).data)).toBe(true);
+    expect([part.width, part.height]).toEqual([30, 20]);
+    expect(() => vnc.screen.capture({ region: { x: 1270, y: 0, width: 20, height: 10 } })).toThrow(/not inside the 1280x800 screen/);
+  });
+
+  test('waitForChange sees a change an action causes; waitForStable waits for stillness; both time out', async ({ xvnc }) => {
+    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+    const region = { x: 0, y: 0, width: 100, height: 100 };
+    const before = vnc.screen.capture({ region });
+    const after = await vnc.screen.waitForChange(() => run('xsetroot', ['-solid', '#aa3311'], { env: xvnc.env }), { region });
+    expect(after.data.equals(before.data)).toBe(false);
+    expect([...after.data.subarray(0, 3)]).toEqual([0xaa, 0x33, 0x11]);
+    await run('xsetroot', ['-solid', DEFAULT_BACKGROUND], { env: xvnc.env });
+    await vnc.screen.waitForStable({ stillMs: 200, timeoutMs: 5000 });
+    await expect(vnc.screen.waitForChange(undefined, { region, timeoutMs: 300 })).rejects.toThrow(VNCTimeoutError);
+  });
+
+  test('a desktop resize (RandR) resizes the framebuffer and the capture matches again', async () => {
+    const server = await startXvnc({ geometry: '1024x768' });
+    try {
+      await using vnc = await new VNCAgentBridge({ host: server.host, port: server.port }).connect();
+      const resized = new Promise<[number, number]>((resolve) => vnc.session().once('resize', (w, h) => resolve([w, h])));
+      await run('xrandr', ['--fb', '800x600'], { env: server.env, timeoutMs: 5000 });
+      expect(await resized).toEqual([800, 600]);
+      expect(vnc.screen.width).toBe(800);
+      await expectCaptureMatchesServer(vnc, server);
+    } finally {
+      await server.stop();
+    }
+  });
+});
