@@ -31,10 +31,13 @@ export class Clipboard {
     return this.setText('');
   }
 
-  /** The server's clipboard as last announced, waiting up to the timeout for its first announcement. */
+  /**
+   * The clipboard as last known — announced by the server, or set by this client — waiting up to
+   * the timeout for the server's first announcement when there is none yet.
+   */
   async getText(options: GetTextOptions = {}): Promise<string> {
     const session = this.context.session();
-    if (session.serverClipboard !== undefined) return session.serverClipboard;
+    if (session.clipboardText !== undefined) return session.clipboardText;
     const timeoutMs = checkTimeout(options.timeoutMs ?? this.context.timeoutMs, 'clipboard.getText');
     return waitFor<string>(
       timeoutMs,

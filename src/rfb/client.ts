@@ -176,9 +176,9 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     return this.transport.remote;
   }
 
-  /** The server's clipboard as last announced, if it has announced any. */
-  get serverClipboard(): string | undefined {
-    return this.clipboardChannel.serverText;
+  /** The clipboard text as last known (announced by the server or set by this client), if any. */
+  get clipboardText(): string | undefined {
+    return this.clipboardChannel.text;
   }
 
   /** Whether the server speaks Extended Clipboard (UTF-8 both ways). */

@@ -18,8 +18,8 @@ import {
 const CLIENT_ACTIONS = ClipboardAction.Request | ClipboardAction.Peek | ClipboardAction.Notify | ClipboardAction.Provide;
 
 export class ClipboardChannel extends EventEmitter<{ text: [text: string] }> {
-  /** The server's clipboard text as last announced. */
-  serverText: string | undefined;
+  /** The clipboard text as last known: announced by the server, or set by this client. */
+  text: string | undefined;
   /** Whether the server announced Extended Clipboard capabilities. */
   extended = false;
 
@@ -32,7 +32,7 @@ export class ClipboardChannel extends EventEmitter<{ text: [text: string] }> {
   }
 
   receivedPlain(text: string): void {
-    this.serverText = text;
+    this.text = text;
     this.emit('text', text);
   }
 
@@ -57,9 +57,14 @@ export class ClipboardChannel extends EventEmitter<{ text: [text: string] }> {
     }
   }
 
-  /** Offers `text` as the client's clipboard. */
+  /** Offers `text` as the client's clipboard; it is then the clipboard as last known. */
   setText(text: string): Promise<void> {
-    if (!this.extended) return this.send(clientCutTextLatin1(text));
+    const sent = this.extended ? this.announce(text) : this.send(clientCutTextLatin1(text));
+    this.text = text;
+    return sent;
+  }
+
+  private announce(text: string): Promise<void> {
     this.localText = text;
     return this.send(clientNotify(ClipboardFormat.Text));
   }
