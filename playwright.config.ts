@@ -18,5 +18,7 @@ export default defineConfig({
     { name: 'unit', testDir: './specs/unit' },
     { name: 'e2e', testDir: './specs/e2e' },
     { name: 'examples', testDir: './specs/examples' },
+    // Figures, not tests: only with `npm run bench`.
+    ...(process.env.VNC_BENCH ? [{ name: 'bench', testDir: './specs/bench', testMatch: /.*\.bench\.ts/ }] : []),
   ],
 });
