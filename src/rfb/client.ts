@@ -49,6 +49,13 @@ const PSEUDO_ENCODINGS: readonly number[] = [
   Encoding.ExtendedClipboard,
 ];
 
+/** The error for a transport that closed: its own VNCError, or a VNCConnectionError wrapping what it gave. */
+function connectionClosedError(remote: string, error: Error | undefined, when: string): VNCError {
+  if (error instanceof VNCError) return error;
+  const reason = error ? `: ${error.message}` : '';
+  return new VNCConnectionError(`The connection to ${remote} was closed ${when}${reason}.`, { cause: error, code: 'ECLOSED' });
+}
+
 export class RFBClient extends EventEmitter<RFBClientEvents> {
   readonly info: HandshakeResult;
   readonly framebuffer: Framebuffer;
@@ -152,7 +159,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
           },
           closed: (error) => {
             if (client) client.transportClosed(error);
-            else fail(error ?? new VNCConnectionError(`Connection to ${transport.remote} closed during the handshake (${stage}).`, { code: 'ECLOSED' }));
+            else fail(connectionClosedError(transport.remote, error, `during the handshake (${stage})`));
           },
         });
       });
@@ -232,11 +239,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   }
 
   private transportClosed(error: Error | undefined): void {
-    const failure =
-      error === undefined || error instanceof VNCError
-        ? error
-        : new VNCConnectionError(`Connection to ${this.remote} failed: ${error.message}`, { cause: error, code: 'ECLOSED' });
-    this.finish(this.closing ? undefined : (failure ?? new VNCConnectionError(`The server at ${this.remote} closed the connection.`, { code: 'ECLOSED' })));
+    this.finish(this.closing ? undefined : connectionClosedError(this.remote, error, 'during the session'));
   }
 
   private finish(error: VNCError | undefined): void {

@@ -138,7 +138,7 @@ export class Handshake {
 
   private notVnc(bytes: Uint8Array): VNCProtocolError {
     const text = Buffer.from(bytes).toString('latin1');
-    const hint = text.startsWith('HTTP/')
+    const hint = text.startsWith('HTTP')
       ? ' This looks like an HTTP server: if it is a WebSocket endpoint (websockify, noVNC, Proxmox), connect with a ws:// or wss:// URL.'
       : text.startsWith('\x16\x03')
         ? ' This looks like a TLS server: it may expect wss:// or a TLS tunnel.'
