@@ -1,0 +1,359 @@
+/**
+ * The `vnc-agent` command line, parsed without running anything: every subcommand's arguments,
+ * the global options and their defaults, and the exact message of every usage error.
+ */
+import { test, expect } from '@playwright/test';
+
+import {
+  COMMAND_NAMES,
+  type Command,
+  type GlobalOptions,
+  closest,
+  helpText,
+  parseCommandLine,
+  usageLine,
+  UsageError,
+} from '../../src/cli/args.js';
+import { CliError, formatError, formatUsageError, redact } from '../../src/cli/output.js';
+import { VNCAuthenticationError, VNCTimeoutError } from '../../src/errors.js';
+
+type Env = Record<string, string | undefined>;
+
+/** Parses a command line that must be runnable. */
+function parse(argv: string[], env: Env = {}): { globals: GlobalOptions; command: Command } {
+  const result = parseCommandLine(argv, env);
+  if (result.kind !== 'run') throw new Error(`expected a runnable command line, got ${result.kind}`);
+  return result;
+}
+
+const command = (...argv: string[]): Command => parse(argv).command;
+
+/** Parses a command line that must be a usage error, and returns the error. */
+function usageError(argv: string[], env: Env = {}): UsageError {
+  try {
+    parseCommandLine(argv, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return error as UsageError;
+  }
+  throw new Error(`expected a usage error for ${JSON.stringify(argv)}`);
+}
+
+const message = (...argv: string[]): string => usageError(argv).message;
+
+test.describe('global options', () => {
+  test('defaults', () => {
+    expect(parse(['info']).globals).toEqual({
+      host: '127.0.0.1',
+      port: 5900,
+      password: undefined,
+      username: undefined,
+      timeoutMs: 10_000,
+      typingDelayMs: undefined,
+      shared: true,
+      debug: false,
+      json: false,
+    });
+  });
+
+  test('every global option, before or after the command', () => {
+    const options = ['--host', 'vnc.example', '--port', '5901', '--password', 'pw', '--username', 'me', '--timeout', '2.5'];
+    const flags = ['--typing-delay', '0', '--exclusive', '--debug', '--json'];
+    const expected: GlobalOptions = {
+      host: 'vnc.example',
+      port: 5901,
+      password: 'pw',
+      username: 'me',
+      timeoutMs: 2500,
+      typingDelayMs: 0,
+      shared: false,
+      debug: true,
+      json: true,
+    };
+    expect(parse([...options, ...flags, 'info']).globals).toEqual(expected);
+    expect(parse(['info', ...options, ...flags]).globals).toEqual(expected);
+    expect(parse([...options, 'info', ...flags]).globals).toEqual(expected);
+    expect(parse(['--host=vnc.example', '--port=5901', '--timeout=2.5', 'info']).globals).toMatchObject({ host: 'vnc.example', port: 5901, timeoutMs: 2500 });
+  });
+
+  test('--display N is port 5900+N', () => {
+    expect(parse(['--display', '3', 'info']).globals.port).toBe(5903);
+    expect(parse(['--display', ':3', 'info']).globals.port).toBe(5903);
+    expect(parse(['--display', '0', 'info']).globals.port).toBe(5900);
+  });
+
+  test('the password comes from --password, else VNC_PASSWORD', () => {
+    expect(parse(['info'], { VNC_PASSWORD: 'from-env' }).globals.password).toBe('from-env');
+    expect(parse(['--password', 'from-flag', 'info'], { VNC_PASSWORD: 'from-env' }).globals.password).toBe('from-flag');
+    expect(parse(['info'], { VNC_PASSWORD: '' }).globals.password).toBeUndefined();
+    expect(parse(['--password=-starts-with-dash', 'info']).globals.password).toBe('-starts-with-dash');
+  });
+
+  test('--timeout and --typing-delay take decimals', () => {
+    expect(parse(['--timeout', '0.5', 'info']).globals.timeoutMs).toBe(500);
+    expect(parse(['--timeout', '30', 'info']).globals.timeoutMs).toBe(30_000);
+    expect(parse(['--typing-delay', '12.5', 'info']).globals.typingDelayMs).toBe(12.5);
+  });
+
+  test('invalid global values say what is wrong', () => {
+    expect(message('--timeout', '0', 'info')).toBe('--timeout must be a positive number of seconds, got "0"');
+    expect(message('--timeout', '-1', 'info')).toBe('--timeout must be a positive number of seconds, got "-1"');
+    expect(message('--timeout', 'soon', 'info')).toBe('--timeout must be a positive number of seconds, got "soon"');
+    expect(message('--timeout', '1e3', 'info')).toBe('--timeout must be a positive number of seconds, got "1e3"');
+    expect(message('--typing-delay', '-5', 'info')).toBe('--typing-delay must be a number ≥ 0 of milliseconds, got "-5"');
+    expect(message('--port', '0', 'info')).toBe('--port must be a whole number from 1 to 65535, got "0"');
+    expect(message('--port', '65536', 'info')).toBe('--port must be a whole number from 1 to 65535, got "65536"');
+    expect(message('--port', 'vnc', 'info')).toBe('--port must be a whole number from 1 to 65535, got "vnc"');
+    expect(message('--display', '-1', 'info')).toBe('--display must be a whole number from 0 to 59635, got "-1"');
+    expect(message('--port', '5901', '--display', '1', 'info')).toBe('use either --port or --display, not both');
+    expect(message('--host', '10.0.0.5:5901', 'info')).toBe(
+      '--host takes a host name or address only, got "10.0.0.5:5901": give the port with --port or --display',
+    );
+    expect(message('--host', '', 'info')).toBe('--host must not be empty');
+    expect(parse(['--host', '::1', 'info']).globals.host).toBe('::1');
+  });
+
+  test('option mistakes say what is wrong', () => {
+    expect(message('--tiemout', '3', 'info')).toBe('unknown option --tiemout (did you mean --timeout?)');
+    expect(message('info', '--frobnicate')).toBe('unknown option --frobnicate (to pass "--frobnicate" as an argument, put it after "--")');
+    expect(message('type', '-abc')).toBe('unknown option -a (to pass "-abc" as an argument, put it after "--")');
+    expect(message('info', '--host')).toBe('option --host needs a value');
+    expect(message('--host', '--debug', 'info')).toBe('option --host needs a value (for a value that starts with "-", write --host=VALUE)');
+    expect(message('--debug=yes', 'info')).toBe('option --debug takes no value');
+    expect(message('--port', '5901', '--port', '5902', 'info')).toBe('option --port is given twice ("5901" and "5902")');
+    expect(message('move', '1', '2', '--button', 'left')).toBe('option --button does not apply to move (it is for click, drag)');
+    expect(message('--region', '0,0,1,1')).toBe('option --region belongs to a command (screenshot, wait-stable, wait-change), but no command was given');
+  });
+
+  test('errors about --password never show it', () => {
+    const twice = usageError(['--password', 'hunter2', '--password', 'hunter3', 'info']);
+    expect(twice.message).toBe('option --password is given twice');
+    const dashed = usageError(['--password', '-hunter2', 'info']);
+    expect(dashed.message).toBe('option --password needs a value (for a value that starts with "-", write --password=VALUE)');
+    const unknown = usageError(['--pasword=hunter2', 'info']);
+    expect(unknown.message).toBe('unknown option --pasword (did you mean --password?)');
+    const unknownNoGuess = usageError(['--pw=hunter2', 'info']);
+    expect(unknownNoGuess.message).not.toContain('hunter2');
+    for (const error of [twice, dashed, unknown, unknownNoGuess]) expect(formatUsageError(error)).not.toMatch(/hunter[23]/);
+  });
+});
+
+test.describe('help, version, and the command word', () => {
+  test('--help, -h, help COMMAND and --version', () => {
+    expect(parseCommandLine(['--help'])).toEqual({ kind: 'help', topic: undefined });
+    expect(parseCommandLine(['-h'])).toEqual({ kind: 'help', topic: undefined });
+    expect(parseCommandLine(['click', '--help'])).toEqual({ kind: 'help', topic: 'click' });
+    expect(parseCommandLine(['click', '10', '--bogus', '-h'])).toEqual({ kind: 'help', topic: 'click' });
+    expect(parseCommandLine(['help'])).toEqual({ kind: 'help', topic: undefined });
+    expect(parseCommandLine(['help', 'scroll'])).toEqual({ kind: 'help', topic: 'scroll' });
+    expect(parseCommandLine(['--version'])).toEqual({ kind: 'version' });
+    expect(message('help', 'scrol')).toBe('no help for unknown command "scrol" (did you mean scroll?)');
+  });
+
+  test('a missing or unknown command', () => {
+    const missing = usageError([]);
+    expect(missing.message).toBe('missing command (run "vnc-agent --help" for the list)');
+    expect(missing.usage).toBe(usageLine());
+    expect(usageError(['--debug']).message).toBe('missing command (run "vnc-agent --help" for the list)');
+
+    const unknown = usageError(['clik', '10', '20']);
+    expect(unknown.message).toBe('unknown command "clik" (did you mean click?)');
+    expect(unknown.usage).toBe(usageLine());
+    expect(unknown.usage).toContain('info|screenshot|move|click|drag|type|key|scroll|clipboard|wait-stable|wait-change');
+    expect(message('screen', 'a.png')).toBe('unknown command "screen" (did you mean screenshot?)');
+    expect(message('tpye', 'x')).toBe('unknown command "tpye" (did you mean type?)');
+    expect(message('wait-stabel')).toBe('unknown command "wait-stabel" (did you mean wait-stable?)');
+    expect(message('wait-chnage')).toBe('unknown command "wait-chnage" (did you mean wait-change?)');
+    expect(message('frobnicate')).toBe('unknown command "frobnicate"');
+  });
+
+  test('closest', () => {
+    expect(closest('clik', ['click', 'key'])).toBe('click');
+    expect(closest('CLICK', ['click', 'key'])).toBe('click');
+    expect(closest('zzz', ['click', 'key'])).toBeUndefined();
+  });
+
+  test('usage errors carry the one-line usage of their command', () => {
+    expect(usageError(['move', '1']).usage).toBe('usage: vnc-agent [options] move X Y');
+    expect(usageError(['click', '10']).usage).toBe('usage: vnc-agent [options] click [X Y] [--button left|right|middle] [--double]');
+    expect(usageError(['scroll', 'sideways', '3']).usage).toBe('usage: vnc-agent [options] scroll up|down|left|right [N] [--at X,Y]');
+    expect(usageError(['--timeout', '0', 'type', 'x']).usage).toBe('usage: vnc-agent [options] type TEXT|- [--delay MS]');
+    expect(formatUsageError(usageError(['click', '10']))).toBe(
+      'vnc-agent: click: missing Y (got only X "10"; give both X and Y, or neither to click where the pointer is)\n' +
+        'usage: vnc-agent [options] click [X Y] [--button left|right|middle] [--double]\n',
+    );
+  });
+
+  test('the help lists every command with an example, the environment and the exit codes', () => {
+    const help = helpText('1.2.3');
+    expect(help).toContain('vnc-agent 1.2.3');
+    for (const name of COMMAND_NAMES) {
+      expect(help).toContain(`\n  ${name}`);
+      expect(help).toContain(`$ vnc-agent`);
+    }
+    for (const line of ['$ vnc-agent screenshot shot.png', '$ vnc-agent key ctrl+alt+t', '$ vnc-agent wait-change', '--hold SECONDS']) {
+      expect(help).toContain(line);
+    }
+    expect(help.replace(/\s+/g, ' ')).toContain('TigerVNC forgets text a client set once that client disconnects, so --hold SECONDS keeps the connection open');
+    expect(help).toContain('VNC_PASSWORD');
+    expect(help).toContain('VNC_AGENT_STATE_DIR');
+    expect(help).toMatch(/Exit codes:\n  0 +success\n  1 +runtime error/);
+    expect(help).toMatch(/\n  2 +usage error/);
+    const click = helpText('1.2.3', 'click');
+    expect(click.split('\n')[0]).toBe(usageLine('click'));
+    expect(click).toContain('--double');
+    expect(click).toContain('vnc-agent click 300 200');
+  });
+});
+
+test.describe('subcommands', () => {
+  test('info and position', () => {
+    expect(command('info')).toEqual({ name: 'info' });
+    expect(command('position')).toEqual({ name: 'position' });
+    expect(message('info', 'now')).toBe('info: unexpected argument "now"');
+  });
+
+  test('screenshot FILE [--region X,Y,W,H]', () => {
+    expect(command('screenshot', 'out/shot.png')).toEqual({ name: 'screenshot', file: 'out/shot.png', region: undefined });
+    expect(command('screenshot', 'a.png', '--region', '10,20,300,200')).toEqual({
+      name: 'screenshot',
+      file: 'a.png',
+      region: { x: 10, y: 20, width: 300, height: 200 },
+    });
+    expect(command('screenshot', 'a.png', '--region', ' 10, 20 ,300,200')).toMatchObject({ region: { x: 10, y: 20, width: 300, height: 200 } });
+    expect(message('screenshot')).toBe('screenshot: missing FILE (where to write the PNG)');
+    expect(message('screenshot', 'a.png', 'b.png')).toBe('screenshot: unexpected argument "b.png"');
+    const region = (text: string) =>
+      `--region must be X,Y,W,H: four whole numbers ≥ 0 with W and H > 0, e.g. 10,20,300,200; got ${JSON.stringify(text)}`;
+    expect(message('screenshot', 'a.png', '--region', '10,20,300')).toBe(region('10,20,300'));
+    expect(message('screenshot', 'a.png', '--region', '10,20,0,200')).toBe(region('10,20,0,200'));
+    expect(message('screenshot', 'a.png', '--region', '-10,20,300,200')).toBe(region('-10,20,300,200'));
+    expect(message('screenshot', 'a.png', '--region', '10,20,300.5,200')).toBe(region('10,20,300.5,200'));
+    expect(message('screenshot', 'a.png', '--region', 'top')).toBe(region('top'));
+  });
+
+  test('move X Y', () => {
+    expect(command('move', '300', '200')).toEqual({ name: 'move', x: 300, y: 200 });
+    expect(command('move', '0', '0')).toEqual({ name: 'move', x: 0, y: 0 });
+    expect(message('move')).toBe('move: missing X and Y');
+    expect(message('move', '300')).toBe('move: missing Y (got only X "300")');
+    expect(message('move', '-5', '10')).toBe('move: X must be a whole number ≥ 0, got "-5"');
+    expect(message('move', '5', '-10')).toBe('move: Y must be a whole number ≥ 0, got "-10"');
+    expect(message('move', '1.5', '10')).toBe('move: X must be a whole number ≥ 0, got "1.5"');
+    expect(message('move', 'x', '10')).toBe('move: X must be a whole number ≥ 0, got "x"');
+    expect(message('move', '1', '2', '3')).toBe('move: unexpected argument "3"');
+  });
+
+  test('click [X Y] [--button B] [--double]', () => {
+    expect(command('click')).toEqual({ name: 'click', at: undefined, button: 'left', double: false });
+    expect(command('click', '10', '20')).toEqual({ name: 'click', at: { x: 10, y: 20 }, button: 'left', double: false });
+    expect(command('click', '10', '20', '--button', 'right', '--double')).toEqual({ name: 'click', at: { x: 10, y: 20 }, button: 'right', double: true });
+    expect(command('click', '--button=middle')).toMatchObject({ button: 'middle', at: undefined });
+    expect(message('click', '10')).toBe('click: missing Y (got only X "10"; give both X and Y, or neither to click where the pointer is)');
+    expect(message('click', '10', '-20')).toBe('click: Y must be a whole number ≥ 0, got "-20"');
+    expect(message('click', '1', '2', '--button', 'top')).toBe('--button must be left, right or middle, got "top"');
+    expect(message('click', '1', '2', '3')).toBe('click: unexpected argument "3"');
+  });
+
+  test('drag X1 Y1 X2 Y2 [--steps N] [--button B]', () => {
+    expect(command('drag', '1', '2', '30', '40')).toEqual({ name: 'drag', from: { x: 1, y: 2 }, to: { x: 30, y: 40 }, steps: 10, button: 'left' });
+    expect(command('drag', '1', '2', '30', '40', '--steps', '3', '--button', 'right')).toMatchObject({ steps: 3, button: 'right' });
+    expect(message('drag', '1', '2')).toBe('drag: missing X2, Y2');
+    expect(message('drag')).toBe('drag: missing X1, Y1, X2, Y2');
+    expect(message('drag', '1', '2', '3', '-4')).toBe('drag: Y2 must be a whole number ≥ 0, got "-4"');
+    expect(message('drag', '1', '2', '3', '4', '--steps', '0')).toBe('--steps must be a whole number from 1 to 10000, got "0"');
+  });
+
+  test('type TEXT|- [--delay MS]', () => {
+    expect(command('type', 'héllo wörld\n')).toEqual({ name: 'type', text: 'héllo wörld\n', delayMs: undefined });
+    expect(command('type', '-')).toEqual({ name: 'type', text: undefined, delayMs: undefined });
+    expect(command('type', 'x', '--delay', '0')).toEqual({ name: 'type', text: 'x', delayMs: 0 });
+    expect(command('type', '--', '-n')).toEqual({ name: 'type', text: '-n', delayMs: undefined });
+    expect(command('type', '-42')).toEqual({ name: 'type', text: '-42', delayMs: undefined });
+    expect(command('type', '')).toEqual({ name: 'type', text: '', delayMs: undefined });
+    expect(message('type')).toBe('type: missing TEXT (or "-" to read it from stdin)');
+    expect(message('type', 'hello', 'world')).toBe('type: unexpected argument "world" (quote TEXT that contains spaces)');
+    expect(message('type', 'x', '--delay', '-1')).toBe('--delay must be a number ≥ 0 of milliseconds, got "-1"');
+    expect(message('type', 'bell\u0007')).toMatch(/^type: Cannot type character U\+0007 at index 4 of the text/);
+  });
+
+  test('key CHORD...', () => {
+    expect(command('key', 'ctrl+alt+t')).toEqual({ name: 'key', chords: ['ctrl+alt+t'] });
+    expect(command('key', 'ctrl+a', 'BackSpace', 'Return')).toEqual({ name: 'key', chords: ['ctrl+a', 'BackSpace', 'Return'] });
+    expect(message('key')).toBe('key: missing CHORD (e.g. Return, ctrl+c, ctrl+alt+t)');
+    expect(message('key', 'ctrl+entr')).toMatch(/^key: Unknown key "entr" in "ctrl\+entr"/);
+    expect(message('key', 'ctrl+')).toMatch(/^key: Empty key name after the last "\+" in "ctrl\+"/);
+  });
+
+  test('scroll up|down|left|right [N] [--at X,Y]', () => {
+    expect(command('scroll', 'down', '3')).toEqual({ name: 'scroll', direction: 'down', amount: 3, at: undefined });
+    expect(command('scroll', 'up')).toEqual({ name: 'scroll', direction: 'up', amount: 1, at: undefined });
+    expect(command('scroll', 'left', '2', '--at', '640,400')).toEqual({ name: 'scroll', direction: 'left', amount: 2, at: { x: 640, y: 400 } });
+    expect(command('scroll', 'right', '--at=0,0')).toMatchObject({ direction: 'right', at: { x: 0, y: 0 } });
+    expect(message('scroll', 'sideways', '3')).toBe('scroll: unknown direction "sideways": use up, down, left or right');
+    expect(message('scroll')).toBe('scroll: missing direction (up, down, left or right)');
+    expect(message('scroll', 'up', '0')).toBe('scroll: N must be a whole number from 1 to 1000, got "0"');
+    expect(message('scroll', 'up', '-2')).toBe('scroll: N must be a whole number from 1 to 1000, got "-2"');
+    expect(message('scroll', 'up', '3', '4')).toBe('scroll: unexpected argument "4"');
+    expect(message('scroll', 'up', '--at', '10')).toBe('--at must be X,Y: two whole numbers ≥ 0, e.g. 640,400; got "10"');
+    expect(message('scroll', 'up', '--at', '-5,10')).toBe('--at must be X,Y: two whole numbers ≥ 0, e.g. 640,400; got "-5,10"');
+  });
+
+  test('clipboard get | clipboard set TEXT|- [--hold SECONDS]', () => {
+    expect(command('clipboard', 'get')).toEqual({ name: 'clipboard-get' });
+    expect(command('clipboard', 'set', 'some text')).toEqual({ name: 'clipboard-set', text: 'some text', holdMs: 0 });
+    expect(command('clipboard', 'set', 'x', '--hold', '3')).toEqual({ name: 'clipboard-set', text: 'x', holdMs: 3000 });
+    expect(command('clipboard', 'set', '-', '--hold', '0.25')).toEqual({ name: 'clipboard-set', text: undefined, holdMs: 250 });
+    expect(message('clipboard')).toBe('clipboard: missing action: get or set');
+    expect(message('clipboard', 'gte')).toBe('clipboard: unknown action "gte" (did you mean get?): use get or set');
+    expect(message('clipboard', 'set')).toBe('clipboard set: missing TEXT (or "-" to read it from stdin)');
+    expect(message('clipboard', 'set', 'a', 'b')).toBe('clipboard set: unexpected argument "b" (quote TEXT that contains spaces)');
+    expect(message('clipboard', 'get', 'now')).toBe('clipboard get: unexpected argument "now"');
+    expect(message('clipboard', 'get', '--hold', '3')).toBe('option --hold does not apply to clipboard get (it is for clipboard set)');
+    expect(message('clipboard', 'set', 'x', '--hold', '-3')).toBe('--hold must be a number ≥ 0 of seconds, got "-3"');
+    expect(usageError(['clipboard']).usage).toBe('usage: vnc-agent [options] clipboard get | clipboard set TEXT|- [--hold SECONDS]');
+  });
+
+  test('wait-stable [--still MS] [--region] and wait-change [--region]', () => {
+    expect(command('wait-stable')).toEqual({ name: 'wait-stable', stillMs: 500, region: undefined });
+    expect(command('wait-stable', '--still', '1000', '--region', '0,0,100,50')).toEqual({
+      name: 'wait-stable',
+      stillMs: 1000,
+      region: { x: 0, y: 0, width: 100, height: 50 },
+    });
+    expect(command('wait-change')).toEqual({ name: 'wait-change', region: undefined });
+    expect(command('wait-change', '--region', '10,20,300,200')).toEqual({ name: 'wait-change', region: { x: 10, y: 20, width: 300, height: 200 } });
+    expect(message('wait-stable', '--still', '0')).toBe('--still must be a positive number of milliseconds, got "0"');
+    expect(message('wait-change', '--still', '100')).toBe('option --still does not apply to wait-change (it is for wait-stable)');
+    expect(message('wait-change', 'now')).toBe('wait-change: unexpected argument "now"');
+  });
+});
+
+test.describe('error reports', () => {
+  test('one line and a hint, no stack, unless --debug', () => {
+    const timeout = new VNCTimeoutError('The screen did not change within 2000 ms.', 2000);
+    expect(formatError(timeout, { debug: false, timeoutMs: 2000 })).toBe(
+      'vnc-agent: The screen did not change within 2000 ms.\nhint: --timeout is 2 s; give a larger one to wait longer\n',
+    );
+    const debug = formatError(timeout, { debug: true });
+    expect(debug.split('\n').slice(0, 3)).toEqual([
+      'vnc-agent: The screen did not change within 2000 ms.',
+      'hint: --timeout is 2 s; give a larger one to wait longer',
+      'VNCTimeoutError: The screen did not change within 2000 ms.',
+    ]);
+    expect(debug).toMatch(/\n {4}at /);
+    expect(formatError(new CliError('nope', 'hint: do this'), { debug: false })).toBe('vnc-agent: nope\nhint: do this\n');
+    expect(formatError(new Error('two\nlines'), { debug: false })).toBe('vnc-agent: two lines\n');
+  });
+
+  test('the password is masked everywhere, stack and causes included', () => {
+    const cause = new Error('server said hunter2');
+    const error = new VNCAuthenticationError('Authentication failed for hunter2.', { cause });
+    const text = formatError(error, { debug: true, password: 'hunter2' });
+    expect(text).not.toContain('hunter2');
+    expect(text).toContain('vnc-agent: Authentication failed for ***.');
+    expect(text).toContain('caused by: Error: server said ***');
+    expect(redact('a-b-a', 'a')).toBe('***-b-***');
+    expect(redact('abc', undefined)).toBe('abc');
+  });
+});

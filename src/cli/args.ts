@@ -1,0 +1,669 @@
+/**
+ * The `vnc-agent` command line, parsed: pure functions from argv (and the environment) to a
+ * description of what to run. Nothing here connects, reads files or prints; usage mistakes throw a
+ * `UsageError` that names what is wrong and carries the one-line usage of the subcommand.
+ */
+import { parseArgs } from 'node:util';
+import { keyEventsForText, parseChord } from '../bridge/key-chord.js';
+import type { MouseButton, Point } from '../bridge/mouse.js';
+import type { Rect } from '../rfb/framebuffer.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 5900;
+export const DEFAULT_TIMEOUT_SECONDS = 10;
+export const DEFAULT_STILL_MS = 500;
+export const DEFAULT_DRAG_STEPS = 10;
+/** Node timers overflow past 2^31-1 ms (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A command line that cannot be run as written. `usage` is the one-line usage to show with it. */
+export class UsageError extends Error {
+  readonly usage: string;
+
+  constructor(message: string, usage: string) {
+    super(message);
+    this.name = 'UsageError';
+    this.usage = usage;
+  }
+}
+
+export interface GlobalOptions {
+  host: string;
+  port: number;
+  /** From --password, else VNC_PASSWORD; never print it. */
+  password: string | undefined;
+  username: string | undefined;
+  /** Connect timeout and the bound of every wait. */
+  timeoutMs: number;
+  /** undefined: the library's default. */
+  typingDelayMs: number | undefined;
+  /** ClientInit shared flag (false with --exclusive). */
+  shared: boolean;
+  debug: boolean;
+  json: boolean;
+}
+
+export type ScrollDirection = 'up' | 'down' | 'left' | 'right';
+
+export type Command =
+  | { name: 'info' }
+  | { name: 'screenshot'; file: string; region: Rect | undefined }
+  | { name: 'move'; x: number; y: number }
+  | { name: 'click'; at: Point | undefined; button: MouseButton; double: boolean }
+  | { name: 'drag'; from: Point; to: Point; steps: number; button: MouseButton }
+  /** `text` undefined: read it from stdin (`type -`). */
+  | { name: 'type'; text: string | undefined; delayMs: number | undefined }
+  | { name: 'key'; chords: string[] }
+  | { name: 'scroll'; direction: ScrollDirection; amount: number; at: Point | undefined }
+  | { name: 'clipboard-get' }
+  /** `text` undefined: read it from stdin (`clipboard set -`). */
+  | { name: 'clipboard-set'; text: string | undefined; holdMs: number }
+  | { name: 'wait-stable'; stillMs: number; region: Rect | undefined }
+  | { name: 'wait-change'; region: Rect | undefined }
+  | { name: 'position' };
+
+export type ParseResult =
+  | { kind: 'help'; topic: CommandName | undefined }
+  | { kind: 'version' }
+  | { kind: 'run'; globals: GlobalOptions; command: Command };
+
+// ---------------------------------------------------------------------------------------------
+// The subcommands: usage, description, examples, and the options each one takes.
+
+export const COMMAND_NAMES = [
+  'info',
+  'screenshot',
+  'move',
+  'click',
+  'drag',
+  'type',
+  'key',
+  'scroll',
+  'clipboard',
+  'wait-stable',
+  'wait-change',
+  'position',
+  'help',
+] as const;
+
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+interface CommandSpec {
+  /** Arguments after the command name, as shown in usage lines. */
+  synopsis: string;
+  summary: string;
+  examples: string[];
+  /** Options that only this command takes. */
+  options: string[];
+}
+
+export const COMMANDS: Record<CommandName, CommandSpec> = {
+  info: {
+    synopsis: '',
+    summary: "Print the server's desktop name, screen size, RFB version, security type and clipboard support.",
+    examples: ['vnc-agent --display 1 info', 'vnc-agent --json info'],
+    options: [],
+  },
+  screenshot: {
+    synopsis: 'FILE [--region X,Y,W,H]',
+    summary: 'Save the screen (or a region of it) as a PNG file; prints the path and size.',
+    examples: ['vnc-agent screenshot shot.png', 'vnc-agent screenshot top-left.png --region 0,0,640,400'],
+    options: ['region'],
+  },
+  move: {
+    synopsis: 'X Y',
+    summary: 'Move the pointer to (X, Y).',
+    examples: ['vnc-agent move 300 200'],
+    options: [],
+  },
+  click: {
+    synopsis: '[X Y] [--button left|right|middle] [--double]',
+    summary: 'Click at (X, Y), or without X Y where vnc-agent last put the pointer on this server.',
+    examples: ['vnc-agent click 300 200', 'vnc-agent click 300 200 --button right', 'vnc-agent click --double'],
+    options: ['button', 'double'],
+  },
+  drag: {
+    synopsis: 'X1 Y1 X2 Y2 [--steps N] [--button left|right|middle]',
+    summary: `Press at (X1, Y1), move in N steps (default ${DEFAULT_DRAG_STEPS}) to (X2, Y2), release there.`,
+    examples: ['vnc-agent drag 100 100 400 300', 'vnc-agent drag 100 100 400 300 --steps 30 --button middle'],
+    options: ['steps', 'button'],
+  },
+  type: {
+    synopsis: 'TEXT|- [--delay MS]',
+    summary: 'Type Unicode text ("-" reads it from stdin); a newline presses Return, a tab Tab.',
+    examples: ["vnc-agent type 'héllo wörld'", "vnc-agent type $'ls -l\\n'", 'cat notes.txt | vnc-agent type - --delay 0'],
+    options: ['delay'],
+  },
+  key: {
+    synopsis: 'CHORD...',
+    summary: 'Press keys or chords one after another (names joined by "+", e.g. ctrl+alt+t, Return, F5).',
+    examples: ['vnc-agent key ctrl+alt+t', 'vnc-agent key ctrl+a BackSpace Return'],
+    options: [],
+  },
+  scroll: {
+    synopsis: 'up|down|left|right [N] [--at X,Y]',
+    summary: 'Turn the mouse wheel N steps (default 1) at X,Y, or where vnc-agent last put the pointer.',
+    examples: ['vnc-agent scroll down 5 --at 640,400', 'vnc-agent scroll up'],
+    options: ['at'],
+  },
+  clipboard: {
+    synopsis: 'get | clipboard set TEXT|- [--hold SECONDS]',
+    summary:
+      "get: print the server's clipboard text as soon as the server announces it (up to --timeout); servers " +
+      'announce text when it is copied, TigerVNC not what was copied before vnc-agent connected. ' +
+      'set: make TEXT the clipboard ("-" reads stdin). TigerVNC forgets text a client set once that client ' +
+      'disconnects, so --hold SECONDS keeps the connection open that long for something on the desktop to paste it.',
+    examples: ['vnc-agent clipboard get', "vnc-agent clipboard set 'some text' --hold 30"],
+    options: ['hold'],
+  },
+  'wait-stable': {
+    synopsis: '[--still MS] [--region X,Y,W,H]',
+    summary: `Wait until the screen (or region) has not changed for MS milliseconds (default ${DEFAULT_STILL_MS}); exit 1 after --timeout.`,
+    examples: ['vnc-agent --timeout 30 wait-stable --still 1000'],
+    options: ['still', 'region'],
+  },
+  'wait-change': {
+    synopsis: '[--region X,Y,W,H]',
+    summary: 'Wait until the screen (or region) changes from how it was on connecting; exit 1 after --timeout.',
+    examples: ['vnc-agent wait-change --region 0,0,1280,40 && echo "the top bar changed"'],
+    options: ['region'],
+  },
+  position: {
+    synopsis: '',
+    summary: 'Print where vnc-agent last put the pointer on this server (VNC cannot report the real pointer). No connection.',
+    examples: ['vnc-agent --json position'],
+    options: [],
+  },
+  help: {
+    synopsis: '[COMMAND]',
+    summary: 'Show this help, or the help of one command.',
+    examples: ['vnc-agent help click'],
+    options: [],
+  },
+};
+
+/** The one-line usage of a command, or of the whole program. */
+export function usageLine(command?: CommandName): string {
+  if (command === undefined) return `usage: vnc-agent [options] <${COMMAND_NAMES.join('|')}> [arguments]`;
+  const { synopsis } = COMMANDS[command];
+  return `usage: vnc-agent [options] ${command}${synopsis ? ` ${synopsis}` : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options.
+
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** Placeholder in help, for string options. */
+  value?: string;
+  help: string;
+  /** Never echo this option's value in error messages. */
+  secret?: boolean;
+}
+
+export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  host: { type: 'string', value: 'HOST', help: `VNC server host (default ${DEFAULT_HOST})` },
+  port: { type: 'string', value: 'PORT', help: `VNC server port (default ${DEFAULT_PORT})` },
+  display: { type: 'string', value: 'N', help: 'X display number instead of --port: port 5900+N' },
+  password: { type: 'string', value: 'PW', help: 'VNC password (prefer VNC_PASSWORD: argv is visible to other users)', secret: true },
+  username: { type: 'string', value: 'USER', help: 'user name, for servers that ask for one' },
+  timeout: { type: 'string', value: 'SECONDS', help: `limit for connecting and for each wait (default ${DEFAULT_TIMEOUT_SECONDS})` },
+  'typing-delay': { type: 'string', value: 'MS', help: 'pause after each typed character (default 33, about 30 keys/s)' },
+  exclusive: { type: 'boolean', help: 'ask the server to disconnect other clients (default: shared)' },
+  json: { type: 'boolean', help: 'machine-readable output (info, screenshot, clipboard get, pointer commands, waits)' },
+  debug: { type: 'boolean', help: 'show stack traces and connection progress on stderr' },
+  help: { type: 'boolean', short: 'h', help: 'show help (with a command: that command\'s help)' },
+  version: { type: 'boolean', help: 'print the version' },
+};
+
+export const COMMAND_OPTIONS: Record<string, OptionSpec> = {
+  region: { type: 'string', value: 'X,Y,W,H', help: 'part of the screen: left, top, width, height in pixels' },
+  button: { type: 'string', value: 'BUTTON', help: 'left (default), right or middle' },
+  double: { type: 'boolean', help: 'double click' },
+  steps: { type: 'string', value: 'N', help: `pointer moves between the two points (default ${DEFAULT_DRAG_STEPS})` },
+  delay: { type: 'string', value: 'MS', help: 'pause after each typed character, overrides --typing-delay' },
+  at: { type: 'string', value: 'X,Y', help: 'move the pointer here first' },
+  hold: { type: 'string', value: 'SECONDS', help: 'stay connected this long after setting the clipboard' },
+  still: { type: 'string', value: 'MS', help: `how long the screen must stay unchanged (default ${DEFAULT_STILL_MS})` },
+};
+
+const ALL_OPTIONS: Record<string, OptionSpec> = { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS };
+
+// ---------------------------------------------------------------------------------------------
+// Suggestions.
+
+/** Edit distance counting a swap of neighbours as one edit (optimal string alignment). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The candidate closest to `input` (typo or prefix), or undefined when none is close. */
+export function closest(input: string, candidates: readonly string[]): string | undefined {
+  const word = input.toLowerCase();
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(word, candidate);
+    const limit = Math.max(1, Math.min(3, Math.floor(candidate.length / 3)));
+    const score = word.length >= 2 && candidate.startsWith(word) ? 0.5 : distance <= limit ? distance : Infinity;
+    if (score < bestScore) {
+      best = candidate;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values.
+
+const WHOLE = /^\d+$/;
+const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
+
+function quote(text: string): string {
+  return JSON.stringify(text);
+}
+
+/** A whole number ≥ `min` (and ≤ `max`). */
+function wholeNumber(text: string, what: string, usage: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const value = WHOLE.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`${what} must be a whole number ${range}, got ${quote(text)}`, usage);
+  }
+  return value;
+}
+
+/** A decimal number; `positive` excludes 0. */
+function decimalNumber(text: string, what: string, unit: string, usage: string, positive: boolean, max: number): number {
+  const value = DECIMAL.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(value) || (positive ? value <= 0 : value < 0) || value > max) {
+    throw new UsageError(`${what} must be a ${positive ? 'positive number' : 'number ≥ 0'} of ${unit}, got ${quote(text)}`, usage);
+  }
+  return value;
+}
+
+function seconds(text: string, what: string, usage: string, positive: boolean): number {
+  return Math.round(decimalNumber(text, what, 'seconds', usage, positive, MAX_TIMER_MS / 1000) * 1000);
+}
+
+function milliseconds(text: string, what: string, usage: string, positive: boolean): number {
+  return decimalNumber(text, what, 'milliseconds', usage, positive, MAX_TIMER_MS);
+}
+
+/** "X,Y,W,H": four whole numbers, width and height > 0. */
+export function parseRegion(text: string, usage: string, what = '--region'): Rect {
+  const parts = text.split(',').map((part) => part.trim());
+  const invalid = () => new UsageError(`${what} must be X,Y,W,H: four whole numbers ≥ 0 with W and H > 0, e.g. 10,20,300,200; got ${quote(text)}`, usage);
+  if (parts.length !== 4 || !parts.every((part) => WHOLE.test(part))) throw invalid();
+  const [x, y, width, height] = parts.map(Number);
+  if (width === 0 || height === 0 || ![x, y, width, height].every(Number.isSafeInteger)) throw invalid();
+  return { x, y, width, height };
+}
+
+/** "X,Y": two whole numbers ≥ 0. */
+export function parsePoint(text: string, usage: string, what = '--at'): Point {
+  const parts = text.split(',').map((part) => part.trim());
+  if (parts.length !== 2 || !parts.every((part) => WHOLE.test(part) && Number.isSafeInteger(Number(part)))) {
+    throw new UsageError(`${what} must be X,Y: two whole numbers ≥ 0, e.g. 640,400; got ${quote(text)}`, usage);
+  }
+  return { x: Number(parts[0]), y: Number(parts[1]) };
+}
+
+function mouseButton(text: string, usage: string): MouseButton {
+  if (text === 'left' || text === 'right' || text === 'middle') return text;
+  throw new UsageError(`--button must be left, right or middle, got ${quote(text)}`, usage);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command line.
+
+/**
+ * Arguments that look like negative numbers ("-5", "-1.5", "-5,10") would read as short options;
+ * they are masked before parseArgs and unmasked after, so that "-5" reaches the number checks
+ * (and their messages) instead of failing as an unknown option "-5".
+ */
+const MASK = '\u0000';
+const NEGATIVE = /^-[\d.]/;
+const unmask = (text: string): string => (text.startsWith(MASK) ? text.slice(MASK.length) : text);
+
+interface Token {
+  kind: 'option' | 'positional' | 'option-terminator';
+  name?: string;
+  rawName?: string;
+  value?: string;
+  inlineValue?: boolean;
+  index?: number;
+}
+
+/**
+ * Parses `vnc-agent` arguments (without `node` and the script). `env` supplies VNC_PASSWORD.
+ * Options may come before or after the command. Throws `UsageError`.
+ */
+export function parseCommandLine(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): ParseResult {
+  const masked = argv.map((arg) => (NEGATIVE.test(arg) ? MASK + arg : arg));
+  const parseOptions: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const [name, spec] of Object.entries(ALL_OPTIONS)) parseOptions[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
+  const { tokens } = parseArgs({ args: masked, options: parseOptions, strict: false, allowPositionals: true, tokens: true }) as { tokens: Token[] };
+
+  const positionals = tokens.filter((token) => token.kind === 'positional').map((token) => unmask(token.value ?? ''));
+  const options = tokens.filter((token) => token.kind === 'option');
+  const commandWord = positionals[0];
+  const command = commandWord !== undefined && (COMMAND_NAMES as readonly string[]).includes(commandWord) ? (commandWord as CommandName) : undefined;
+  const usage = usageLine(command);
+
+  // --help and --version win over everything else on the line.
+  if (options.some((token) => token.name === 'help' && token.value === undefined)) {
+    return { kind: 'help', topic: command === 'help' ? helpTopic(positionals[1]) : command };
+  }
+  if (options.some((token) => token.name === 'version' && token.value === undefined)) return { kind: 'version' };
+
+  // Options: known, meant for this command, with a value exactly when they take one.
+  const values = new Map<string, string | true>();
+  for (const token of options) {
+    const name = token.name ?? '';
+    const raw = unmask(token.rawName ?? `--${name}`);
+    const spec = Object.hasOwn(ALL_OPTIONS, name) ? ALL_OPTIONS[name] : undefined;
+    if (!spec) {
+      const guess = raw.startsWith('--') ? closest(raw.slice(2), Object.keys(ALL_OPTIONS)) : undefined;
+      const original = raw.startsWith('--') || token.index === undefined ? raw : (argv[token.index] ?? raw);
+      const hint = guess ? ` (did you mean --${guess}?)` : ` (to pass ${quote(original)} as an argument, put it after "--")`;
+      throw new UsageError(`unknown option ${raw}${hint}`, usage);
+    }
+    const display = `--${name}`;
+    if (Object.hasOwn(COMMAND_OPTIONS, name)) {
+      const takers = COMMAND_NAMES.filter((candidate) => COMMANDS[candidate].options.includes(name));
+      if (command === undefined) {
+        if (commandWord === undefined) throw new UsageError(`option ${display} belongs to a command (${takers.join(', ')}), but no command was given`, usage);
+      } else if (!COMMANDS[command].options.includes(name)) {
+        throw new UsageError(`option ${display} does not apply to ${command} (it is for ${takers.join(', ')})`, usage);
+      }
+    }
+    if (spec.type === 'boolean') {
+      if (token.value !== undefined) throw new UsageError(`option ${display} takes no value`, usage);
+      values.set(name, true);
+      continue;
+    }
+    const value = token.value === undefined ? undefined : unmask(token.value);
+    if (value === undefined || (!token.inlineValue && value.startsWith('-') && !NEGATIVE.test(value))) {
+      const hint = value === undefined ? '' : ` (for a value that starts with "-", write ${display}=VALUE)`;
+      throw new UsageError(`option ${display} needs a value${hint}`, usage);
+    }
+    if (values.has(name)) {
+      throw new UsageError(`option ${display} is given twice${spec.secret ? '' : ` (${quote(String(values.get(name)))} and ${quote(value)})`}`, usage);
+    }
+    values.set(name, value);
+  }
+  const string = (name: string) => values.get(name) as string | undefined;
+
+  if (commandWord === undefined) throw new UsageError('missing command (run "vnc-agent --help" for the list)', usage);
+  if (command === undefined) {
+    const guess = closest(commandWord, COMMAND_NAMES);
+    throw new UsageError(`unknown command ${quote(commandWord)}${guess ? ` (did you mean ${guess}?)` : ''}`, usage);
+  }
+  if (command === 'help') {
+    if (positionals.length > 2) throw new UsageError(`unexpected argument ${quote(positionals[2])}`, usage);
+    return { kind: 'help', topic: helpTopic(positionals[1]) };
+  }
+
+  const globals = parseGlobals(string, values, env, usage);
+  return { kind: 'run', globals, command: parseCommand(command, positionals.slice(1), string, values, usage) };
+}
+
+function helpTopic(word: string | undefined): CommandName | undefined {
+  if (word === undefined) return undefined;
+  if ((COMMAND_NAMES as readonly string[]).includes(word)) return word as CommandName;
+  const guess = closest(word, COMMAND_NAMES);
+  throw new UsageError(`no help for unknown command ${quote(word)}${guess ? ` (did you mean ${guess}?)` : ''}`, usageLine('help'));
+}
+
+function parseGlobals(
+  string: (name: string) => string | undefined,
+  values: Map<string, string | true>,
+  env: Readonly<Record<string, string | undefined>>,
+  usage: string,
+): GlobalOptions {
+  const host = string('host') ?? DEFAULT_HOST;
+  if (host.trim() === '') throw new UsageError('--host must not be empty', usage);
+  if (/^[^:]*:\d*$/.test(host)) {
+    throw new UsageError(`--host takes a host name or address only, got ${quote(host)}: give the port with --port or --display`, usage);
+  }
+  const portText = string('port');
+  const displayText = string('display');
+  if (portText !== undefined && displayText !== undefined) throw new UsageError('use either --port or --display, not both', usage);
+  let port = DEFAULT_PORT;
+  if (portText !== undefined) port = wholeNumber(portText, '--port', usage, 1, 65535);
+  if (displayText !== undefined) port = DEFAULT_PORT + wholeNumber(displayText.replace(/^:/, ''), '--display', usage, 0, 65535 - DEFAULT_PORT);
+
+  const flagPassword = string('password');
+  const envPassword = env.VNC_PASSWORD === '' ? undefined : env.VNC_PASSWORD;
+  const timeoutText = string('timeout');
+  const typingDelayText = string('typing-delay');
+  return {
+    host,
+    port,
+    password: flagPassword ?? envPassword,
+    username: string('username'),
+    timeoutMs: timeoutText === undefined ? DEFAULT_TIMEOUT_SECONDS * 1000 : Math.max(1, seconds(timeoutText, '--timeout', usage, true)),
+    typingDelayMs: typingDelayText === undefined ? undefined : milliseconds(typingDelayText, '--typing-delay', usage, false),
+    shared: !values.has('exclusive'),
+    debug: values.has('debug'),
+    json: values.has('json'),
+  };
+}
+
+function parseCommand(
+  name: CommandName,
+  args: string[],
+  string: (name: string) => string | undefined,
+  values: Map<string, string | true>,
+  usage: string,
+): Command {
+  /** Checks the number of arguments: at least `min`, at most `max`. */
+  const count = (min: number, max: number, missing: () => string) => {
+    if (args.length < min) throw new UsageError(missing(), usage);
+    if (args.length > max) {
+      throw new UsageError(`${name}: unexpected argument ${quote(args[max])}${name === 'type' ? ' (quote TEXT that contains spaces)' : ''}`, usage);
+    }
+  };
+  const coordinate = (index: number, what: string) => wholeNumber(args[index], `${name}: ${what}`, usage);
+  const region = () => {
+    const text = string('region');
+    return text === undefined ? undefined : parseRegion(text, usage);
+  };
+  const button = () => {
+    const text = string('button');
+    return text === undefined ? 'left' : mouseButton(text, usage);
+  };
+
+  switch (name) {
+    case 'info':
+    case 'position':
+      count(0, 0, () => '');
+      return { name };
+    case 'screenshot':
+      count(1, 1, () => 'screenshot: missing FILE (where to write the PNG)');
+      if (args[0] === '') throw new UsageError('screenshot: FILE must not be empty', usage);
+      return { name, file: args[0], region: region() };
+    case 'move':
+      count(2, 2, () => (args.length === 0 ? 'move: missing X and Y' : `move: missing Y (got only X ${quote(args[0])})`));
+      return { name, x: coordinate(0, 'X'), y: coordinate(1, 'Y') };
+    case 'click': {
+      count(0, 2, () => '');
+      if (args.length === 1) throw new UsageError(`click: missing Y (got only X ${quote(args[0])}; give both X and Y, or neither to click where the pointer is)`, usage);
+      const at = args.length === 2 ? { x: coordinate(0, 'X'), y: coordinate(1, 'Y') } : undefined;
+      return { name, at, button: button(), double: values.has('double') };
+    }
+    case 'drag': {
+      const names = ['X1', 'Y1', 'X2', 'Y2'];
+      count(4, 4, () => `drag: missing ${names.slice(args.length).join(', ')}`);
+      const steps = string('steps');
+      return {
+        name,
+        from: { x: coordinate(0, 'X1'), y: coordinate(1, 'Y1') },
+        to: { x: coordinate(2, 'X2'), y: coordinate(3, 'Y2') },
+        steps: steps === undefined ? DEFAULT_DRAG_STEPS : wholeNumber(steps, '--steps', usage, 1, 10_000),
+        button: button(),
+      };
+    }
+    case 'type': {
+      count(1, 1, () => 'type: missing TEXT (or "-" to read it from stdin)');
+      const delay = string('delay');
+      const text = args[0] === '-' ? undefined : args[0];
+      if (text !== undefined) checkTypeable(text, usage);
+      return { name, text, delayMs: delay === undefined ? undefined : milliseconds(delay, '--delay', usage, false) };
+    }
+    case 'key':
+      count(1, Infinity, () => 'key: missing CHORD (e.g. Return, ctrl+c, ctrl+alt+t)');
+      for (const chord of args) {
+        try {
+          parseChord(chord);
+        } catch (error) {
+          throw new UsageError(`key: ${(error as Error).message}`, usage);
+        }
+      }
+      return { name, chords: args };
+    case 'scroll': {
+      count(1, 2, () => 'scroll: missing direction (up, down, left or right)');
+      const direction = args[0];
+      if (direction !== 'up' && direction !== 'down' && direction !== 'left' && direction !== 'right') {
+        throw new UsageError(`scroll: unknown direction ${quote(direction)}: use up, down, left or right`, usage);
+      }
+      const at = string('at');
+      return {
+        name,
+        direction,
+        amount: args.length === 2 ? wholeNumber(args[1], 'scroll: N', usage, 1, 1000) : 1,
+        at: at === undefined ? undefined : parsePoint(at, usage),
+      };
+    }
+    case 'clipboard': {
+      const action = args[0];
+      const get = usageLine('clipboard');
+      if (action === undefined) throw new UsageError('clipboard: missing action: get or set', get);
+      if (action === 'get') {
+        if (values.has('hold')) throw new UsageError('option --hold does not apply to clipboard get (it is for clipboard set)', usage);
+        if (args.length > 1) throw new UsageError(`clipboard get: unexpected argument ${quote(args[1])}`, usage);
+        return { name: 'clipboard-get' };
+      }
+      if (action === 'set') {
+        if (args.length < 2) throw new UsageError('clipboard set: missing TEXT (or "-" to read it from stdin)', usage);
+        if (args.length > 2) throw new UsageError(`clipboard set: unexpected argument ${quote(args[2])} (quote TEXT that contains spaces)`, usage);
+        const hold = string('hold');
+        return { name: 'clipboard-set', text: args[1] === '-' ? undefined : args[1], holdMs: hold === undefined ? 0 : seconds(hold, '--hold', usage, false) };
+      }
+      const guess = closest(action, ['get', 'set']);
+      throw new UsageError(`clipboard: unknown action ${quote(action)}${guess ? ` (did you mean ${guess}?)` : ''}: use get or set`, usage);
+    }
+    case 'wait-stable': {
+      count(0, 0, () => '');
+      const still = string('still');
+      return { name, stillMs: still === undefined ? DEFAULT_STILL_MS : milliseconds(still, '--still', usage, true), region: region() };
+    }
+    case 'wait-change':
+      count(0, 0, () => '');
+      return { name, region: region() };
+    case 'help':
+      throw new Error('unreachable: help is handled by parseCommandLine');
+  }
+}
+
+/** Rejects text with characters no key can type (control characters other than \n, \r, \t). */
+function checkTypeable(text: string, usage: string): void {
+  try {
+    keyEventsForText(text);
+  } catch (error) {
+    throw new UsageError(`type: ${(error as Error).message}`, usage);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Help.
+
+function optionLines(options: Record<string, OptionSpec>, names = Object.keys(options)): string[] {
+  const labels = names.map((name) => {
+    const spec = options[name];
+    const short = spec.short ? `-${spec.short}, ` : '';
+    return `${short}--${name}${spec.type === 'string' ? ` ${spec.value}` : ''}`;
+  });
+  const width = Math.max(...labels.map((label) => label.length)) + 2;
+  return names.map((name, i) => `  ${labels[i].padEnd(width)}${options[name].help}`);
+}
+
+const ENVIRONMENT = [
+  'Environment:',
+  '  VNC_PASSWORD          the password when --password is not given (safer: argv is visible in ps)',
+  '  VNC_AGENT_STATE_DIR   where vnc-agent remembers the last pointer position per server',
+  '                        (default $XDG_RUNTIME_DIR/vnc-agent, else the temp dir)',
+];
+
+const EXIT_CODES = [
+  'Exit codes:',
+  '  0    success',
+  '  1    runtime error: connection refused or lost, authentication failed, timed out, bad input for',
+  '       this screen (e.g. a point off screen), file not writable',
+  '  2    usage error: unknown command or option, missing or invalid argument',
+  '  130  interrupted (Ctrl-C)',
+];
+
+/** The full help, or one command's help. */
+export function helpText(version: string, topic?: CommandName): string {
+  if (topic !== undefined && topic !== 'help') {
+    const spec = COMMANDS[topic];
+    const lines = [usageLine(topic), '', spec.summary];
+    if (spec.options.length > 0) lines.push('', 'Options:', ...optionLines(COMMAND_OPTIONS, spec.options));
+    lines.push('', 'Examples:', ...spec.examples.map((example) => `  ${example}`), '', 'Global options and exit codes: vnc-agent --help');
+    return `${lines.join('\n')}\n`;
+  }
+  const commands = COMMAND_NAMES.flatMap((name) => {
+    const spec = COMMANDS[name];
+    return [`  ${name}${spec.synopsis ? ` ${spec.synopsis}` : ''}`, ...wrap(spec.summary, 6, 96), ...spec.examples.map((example) => `      $ ${example}`)];
+  });
+  const lines = [
+    `vnc-agent ${version}: drive a remote desktop over VNC from the shell.`,
+    'Each command connects, acts, and disconnects.',
+    '',
+    'Usage: vnc-agent [options] COMMAND [arguments]',
+    '',
+    'Commands:',
+    ...commands,
+    '',
+    'Global options (before or after the command):',
+    ...optionLines(GLOBAL_OPTIONS),
+    '',
+    'Command options:',
+    ...optionLines(COMMAND_OPTIONS),
+    '',
+    'Coordinates are whole pixels from the top-left corner. Text that starts with "-" goes after "--":',
+    '  vnc-agent type -- -n. Without X Y, click and scroll act where vnc-agent last put the pointer.',
+    '',
+    ...ENVIRONMENT,
+    '',
+    ...EXIT_CODES,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function wrap(text: string, indent: number, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent + line.length + 1 + word.length > width) {
+      lines.push(' '.repeat(indent) + line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(' '.repeat(indent) + line);
+  return lines;
+}

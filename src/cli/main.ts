@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+ * `vnc-agent`: drive a remote desktop over VNC from the shell. Run `vnc-agent --help`.
+ *
+ * Exit codes: 0 success, 1 runtime error, 2 usage error, 130 interrupted.
+ */
+import { readFileSync } from 'node:fs';
+import { helpText, parseCommandLine, UsageError, type GlobalOptions, type ParseResult } from './args.js';
+import { runCommand, type CliIO } from './commands.js';
+import { CliError, formatError, formatUsageError } from './output.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INTERRUPTED = 130;
+
+/** The package version, from the package.json two levels above this file (dist/cli/ or src/cli/). */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const env = process.env;
+  let parsed: ParseResult;
+  try {
+    parsed = parseCommandLine(argv, env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(formatUsageError(error));
+      return EXIT_USAGE;
+    }
+    // A bug in the parser: say so without a password-bearing argv.
+    process.stderr.write(formatError(error, { debug: argv.includes('--debug'), password: env.VNC_PASSWORD }));
+    return EXIT_FAILURE;
+  }
+  if (parsed.kind === 'help') {
+    process.stdout.write(helpText(packageVersion(), parsed.topic));
+    return EXIT_OK;
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return EXIT_OK;
+  }
+
+  const globals: GlobalOptions = parsed.globals;
+  const io: CliIO = {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    readStdin,
+    env,
+  };
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) process.exit(signal === 'SIGINT' ? EXIT_INTERRUPTED : 128 + 15);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await runCommand(globals, parsed.command, io, controller.signal);
+    return EXIT_OK;
+  } catch (error) {
+    if (controller.signal.aborted) {
+      process.stderr.write(formatError(new CliError('interrupted'), { debug: false }));
+      return EXIT_INTERRUPTED;
+    }
+    process.stderr.write(formatError(error, { debug: globals.debug, password: globals.password, timeoutMs: globals.timeoutMs }));
+    return EXIT_FAILURE;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+// A closed stdout (`vnc-agent --help | head -1`) is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// Everything is closed by now; should a handle linger anyway, do not hang the shell script.
+setTimeout(() => process.exit(code), 2000).unref();
