@@ -6,7 +6,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VNCAgentBridge, VNCAuthenticationError, VNCConnectionError, VNCStateError, VNCTimeoutError, decodePng } from '../../src/index.js';
+import { VNCAgentBridge, VNCAuthenticationError, VNCConnectionError, VNCInputError, VNCStateError, VNCTimeoutError, decodePng } from '../../src/index.js';
 import {
   clipboardGet,
   clipboardOwn,
@@ -174,6 +174,18 @@ test.describe('mouse and scroll', () => {
       expect(vnc.mouse.position).toEqual({ x, y });
     }
     await expect(vnc.mouse.move(1280, 10)).rejects.toThrow(/off the 1280x800 screen/);
+    await expect(vnc.mouse.move(-1, 10)).rejects.toThrow(VNCInputError);
+  });
+
+  test('clicking or scrolling "where the pointer is" needs a position this connection set', async ({ xvnc }) => {
+    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+    await expect(vnc.mouse.click()).rejects.toThrow(/has not moved the pointer yet.*Pass x and y/);
+    await expect(vnc.scroll.down(1)).rejects.toThrow(VNCInputError);
+    await vnc.mouse.move(20, 30);
+    await vnc.mouse.click();
+    await vnc.disconnect();
+    await vnc.connect();
+    await expect(vnc.mouse.click()).rejects.toThrow(/has not moved the pointer yet/);
     await expect(vnc.mouse.move(-1, 10)).rejects.toThrow(/off the 1280x800 screen/);
   });
 

@@ -40,6 +40,21 @@ export async function windowGeometry(server: DisplayTarget, windowId: number): P
   return { x: v.X, y: v.Y, width: v.WIDTH, height: v.HEIGHT };
 }
 
+/**
+ * Binds keysyms to unused keycodes with xmodmap (each entry: [unshifted, shifted?], e.g.
+ * ['udiaeresis', 'Udiaeresis'] or ['U2713']). Lets `xdotool type` find non-ASCII characters in the
+ * keymap instead of temporarily rebinding a spare keycode per character, which loses or swaps
+ * characters under load and lower-cases capitals such as 'Ü'. Changes the display's keymap for
+ * good, so use it on a server of your own.
+ */
+export async function bindKeysyms(server: DisplayTarget, keysyms: string[][]): Promise<void> {
+  const table = (await runChecked('xmodmap', ['-pke'], { env: server.env, timeoutMs: 5000 })).stdout;
+  const free = [...table.matchAll(/^keycode\s+(\d+) =\s*$/gm)].map((m) => Number(m[1]));
+  if (free.length < keysyms.length) throw new Error(`only ${free.length} unused keycodes for ${keysyms.length} keysyms`);
+  const exprs = keysyms.flatMap((syms, i) => ['-e', `keycode ${free[i]} = ${syms.join(' ')}`]);
+  await runChecked('xmodmap', exprs, { env: server.env, timeoutMs: 5000 });
+}
+
 /** The pointer position on the root window. */
 export async function pointerLocation(server: DisplayTarget): Promise<{ x: number; y: number }> {
   const v = parseShellVars(await xdotool(server, ['getmouselocation', '--shell']));
@@ -127,12 +142,20 @@ export async function startXterm(server: DisplayTarget, options: XtermOptions = 
     const focus = async (): Promise<void> => {
       const cx = geometry.x + Math.floor(geometry.width / 2);
       const cy = geometry.y + Math.floor(geometry.height / 2);
-      await xdotool(server, ['mousemove', '--sync', String(cx), String(cy)]);
+      // Not `--sync`: it waits for motion, which never comes when the pointer is already there.
+      await xdotool(server, ['mousemove', String(cx), String(cy)]);
+      const deadline = Date.now() + 5000;
+      for (let at = await pointerLocation(server); at.x !== cx || at.y !== cy; at = await pointerLocation(server)) {
+        if (Date.now() > deadline) throw new Error(`xterm.focus: the pointer stayed at ${at.x},${at.y} instead of ${cx},${cy}`);
+        await delay(20);
+      }
     };
     return { pid: proc.pid, windowId, geometry, sinkFile: options.sinkFile, focus, log: () => proc.log(), stop: () => stopProcess(proc, 3000) };
   } catch (e) {
     await stopProcess(proc, 1000).catch(() => {});
-    throw new Error(`${(e as Error).message}\n--- xterm log ---\n${proc.logTail()}`);
+    await Promise.race([proc.closed, delay(500)]); // let the last log lines arrive
+    const { code, signal } = await proc.exited;
+    throw new Error(`${(e as Error).message} (xterm exit: ${code ?? signal})\n--- xterm log ---\n${proc.logTail()}`);
   }
 }
 

@@ -145,6 +145,8 @@ export class VNCAgentBridge implements AsyncDisposable {
       shared: this.shared,
       timeoutMs: Math.max(1, deadline - Date.now()),
     });
+    this.mouse.reset();
+    this.keyboard.reset();
     return this;
   }
 

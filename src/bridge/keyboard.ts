@@ -78,6 +78,11 @@ export class Keyboard {
     }
   }
 
+  /** Forgets held keys: a new session starts with none. */
+  reset(): void {
+    this.held.clear();
+  }
+
   /** Releases every key this client holds down (used before disconnecting). */
   async releaseAll(): Promise<void> {
     for (const keysym of [...this.held].reverse()) await this.send({ keysym, down: false });

@@ -44,15 +44,33 @@ export class Mouse {
   private readonly context: BridgeContext;
   private x = 0;
   private y = 0;
+  private known = false;
   private buttons = 0;
 
   constructor(context: BridgeContext) {
     this.context = context;
   }
 
-  /** Where this client last put the pointer. */
+  /** Where this client last put the pointer; (0, 0) until it has moved it (servers do not tell). */
   get position(): Point {
     return { x: this.x, y: this.y };
+  }
+
+  /** Forgets position and held buttons: a new session starts with neither. */
+  reset(): void {
+    this.x = this.y = this.buttons = 0;
+    this.known = false;
+  }
+
+  /** Moves to (x, y) when given; otherwise checks that acting "where the pointer is" means somewhere known. */
+  async moveIfGiven(x: number | undefined, y: number | undefined, action: string): Promise<void> {
+    if (x !== undefined || y !== undefined) {
+      await this.move(x as number, y as number);
+    } else if (!this.known) {
+      throw new VNCInputError(
+        `Cannot ${action} where the pointer is: this connection has not moved the pointer yet, and VNC servers do not tell where it is. Pass x and y.`,
+      );
+    }
   }
 
   /** The RFB button mask currently held down. */
@@ -80,6 +98,7 @@ export class Mouse {
     const point = this.checkPoint(x, y);
     this.x = point.x;
     this.y = point.y;
+    this.known = true;
     await this.sendState(this.buttons);
   }
 
@@ -100,7 +119,7 @@ export class Mouse {
     if (!Number.isInteger(count) || count < 1 || count > 10) {
       throw new VNCInputError(`Click count ${String(count)} is not valid: use a whole number from 1 to 10.`);
     }
-    if (x !== undefined || y !== undefined) await this.move(x as number, y as number);
+    await this.moveIfGiven(x, y, 'click');
     for (let i = 0; i < count; i++) {
       const pressed = this.sendState(this.buttons | mask);
       await Promise.all([pressed, this.sendState(this.buttons)]);

@@ -46,7 +46,7 @@ export class Scroll {
     if (!Number.isInteger(amount) || amount < 0 || amount > 1000) {
       throw new VNCInputError(`Scroll amount ${String(amount)} is not valid: use a whole number of wheel steps from 0 to 1000.`);
     }
-    if (options.x !== undefined || options.y !== undefined) await this.mouse.move(options.x as number, options.y as number);
+    await this.mouse.moveIfGiven(options.x, options.y, 'scroll');
     const held = this.mouse.buttonMask;
     for (let i = 0; i < amount; i++) {
       await Promise.all([this.mouse.sendState(held | wheel), this.mouse.sendState(held)]);

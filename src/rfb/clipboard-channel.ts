@@ -11,6 +11,7 @@ import {
   clientCaps,
   clientCutTextLatin1,
   clientNotify,
+  clientPeek,
   clientProvideText,
   clientRequest,
 } from './extended-clipboard.js';
@@ -41,6 +42,8 @@ export class ClipboardChannel extends EventEmitter<{ text: [text: string] }> {
       case 'caps':
         this.extended = true;
         this.reply(clientCaps(ClipboardFormat.Text, CLIENT_ACTIONS, new Map([[ClipboardFormat.Text, MAX_CLIPBOARD_BYTES]])));
+        // Servers announce only changes; ask for what the clipboard holds already.
+        if (message.actions & ClipboardAction.Peek) this.reply(clientPeek());
         break;
       case 'notify':
         if (message.formats & ClipboardFormat.Text) this.reply(clientRequest(ClipboardFormat.Text));
