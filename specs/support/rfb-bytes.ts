@@ -7,6 +7,7 @@
  * Everything here is written from the specification, independently of src/rfb, so the builders and
  * the client can check each other. Multi-byte numbers are big-endian, as on the wire.
  */
+import type { PixelFormat } from '../../src/rfb/pixel-format.js';
 import { VNCConnectionError } from '../../src/errors.js';
 import type { Transport, TransportEvents } from '../../src/transport/transport.js';
 
@@ -97,18 +98,8 @@ export function challenge(hexText: string): Uint8Array {
   return bytes;
 }
 
-export interface PixelFormatFields {
-  bitsPerPixel: number;
-  depth: number;
-  bigEndian: boolean;
-  trueColour: boolean;
-  redMax: number;
-  greenMax: number;
-  blueMax: number;
-  redShift: number;
-  greenShift: number;
-  blueShift: number;
-}
+/** The PIXEL_FORMAT fields, as the library reads them. */
+export type PixelFormatFields = PixelFormat;
 
 /** What a typical server announces in ServerInit (TigerVNC: 32 bpp, depth 24, BGRX little-endian). */
 export const SERVER_PIXEL_FORMAT: Readonly<PixelFormatFields> = {
