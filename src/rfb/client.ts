@@ -206,11 +206,6 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     this.sendInBackground(framebufferUpdateRequest(incremental, 0, 0, width, height));
   }
 
-  /** Asks for a full (non-incremental) update of the whole screen. */
-  requestFullUpdate(): void {
-    this.needFullUpdate = true;
-  }
-
   private updateEnded(): void {
     this.updateCount++;
     const rects = this.damage;
