@@ -1,6 +1,10 @@
 /** vnc-agent-bridge: drive remote desktops over VNC. */
 export { VNCAgentBridge, DEFAULT_TIMEOUT_MS, type VNCAgentBridgeOptions, type ServerInfo } from './bridge/bridge.js';
 export { TCPVNCConnection, type VNCConnection, type TCPVNCConnectionOptions } from './bridge/connection.js';
+export { WebSocketVNCConnection, type WebSocketVNCConnectionOptions } from './bridge/websocket-connection.js';
+export { createWebSocketVNC, proxmoxConnection, PROXMOX_URL_TEMPLATE, type ProxmoxVNCOptions } from './proxmox/index.js';
+export { expandUrlTemplate, maskUrl, templatePlaceholders } from './transport/url-template.js';
+export type { TlsTrust } from './transport/tls.js';
 export type { Mouse, MouseButton, Point, ClickOptions, DragOptions } from './bridge/mouse.js';
 export type { Keyboard, TypeOptions } from './bridge/keyboard.js';
 export type { Scroll, ScrollOptions } from './bridge/scroll.js';
