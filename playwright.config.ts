@@ -1,8 +1,9 @@
 import { defineConfig } from '@playwright/test';
+import type { TransportOptions } from './specs/support/bridge-fixtures.js';
 
 // The project's own suite: protocol unit tests, end-to-end tests against real VNC servers the suite
 // starts itself, and the example specs that show how users drive a desktop.
-export default defineConfig({
+export default defineConfig<TransportOptions>({
   testDir: './specs',
   outputDir: './reports/test-results',
   timeout: 60_000,
@@ -17,6 +18,8 @@ export default defineConfig({
   projects: [
     { name: 'unit', testDir: './specs/unit' },
     { name: 'e2e', testDir: './specs/e2e' },
+    // The bridge's behaviour specs again, over a WebSocket (websockify in front of the same Xvnc).
+    { name: 'e2e-websocket', testDir: './specs/e2e', testMatch: /bridge\.spec\.ts/, use: { vncTransport: 'websocket' } },
     { name: 'examples', testDir: './specs/examples' },
     // Figures, not tests: only with `npm run bench`.
     ...(process.env.VNC_BENCH ? [{ name: 'bench', testDir: './specs/bench', testMatch: /.*\.bench\.ts/ }] : []),

@@ -3,7 +3,6 @@
  * (xdotool, xev, an xterm writing to a file, xclip, xwd), never through the client's own view.
  */
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VNCAgentBridge, VNCAuthenticationError, VNCConnectionError, VNCInputError, VNCStateError, VNCTimeoutError, decodePng } from '../../src/index.js';
@@ -18,8 +17,8 @@ import {
   xdotool,
   type DisplayTarget,
 } from '../support/desktop.js';
-import { expect, test, XVNC_PASSWORD } from '../support/fixtures.js';
-import { delay, freePort, run, startProcess, stopProcess } from '../support/processes.js';
+import { expect, test, XVNC_PASSWORD } from '../support/bridge-fixtures.js';
+import { delay, run, startProcess, stopProcess } from '../support/processes.js';
 import { DEFAULT_BACKGROUND, startXvnc } from '../support/xvnc.js';
 
 /** Button events the X server delivered to the root window, as "press 1 @100,100". */
@@ -80,8 +79,8 @@ async function sinkDir(): Promise<string> {
 }
 
 test.describe('connection', () => {
-  test('connects, reports what the server announced, and disconnects cleanly', async ({ xvnc }) => {
-    const vnc = new VNCAgentBridge({ host: xvnc.host, port: xvnc.port });
+  test('connects, reports what the server announced, and disconnects cleanly', async ({ xvnc, bridgeFor, vncTransport }) => {
+    const vnc = await bridgeFor(xvnc);
     expect(vnc.isConnected).toBe(false);
     await vnc.connect();
     expect(vnc.isConnected).toBe(true);
@@ -91,8 +90,9 @@ test.describe('connection', () => {
       protocolVersion: '3.8',
       securityType: 1,
       securityTypeName: 'None (1)',
-      remote: `127.0.0.1:${xvnc.port}`,
+      remote: vnc.remote,
     });
+    expect(vnc.remote).toMatch(vncTransport === 'tcp' ? `127.0.0.1:${xvnc.port}` : /^ws:\/\/127\.0\.0\.1:\d+\/websockify$/);
     expect(vnc.info.name.length).toBeGreaterThan(0);
     await vnc.disconnect();
     expect(vnc.isConnected).toBe(false);
@@ -100,56 +100,37 @@ test.describe('connection', () => {
     await expect(vnc.mouse.move(1, 1)).rejects.toThrow(VNCStateError);
   });
 
-  test('await using disconnects at the end of the scope', async ({ xvnc }) => {
+  test('await using disconnects at the end of the scope', async ({ xvnc, bridgeFor }) => {
     let outside: VNCAgentBridge;
     {
-      await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+      await using vnc = await (await bridgeFor(xvnc)).connect();
       outside = vnc;
       expect(vnc.isConnected).toBe(true);
     }
     expect(outside.isConnected).toBe(false);
   });
 
-  test('VNC authentication: the right password connects, a wrong one fails without leaking it', async ({ xvncWithPassword: server }) => {
-    const good = await new VNCAgentBridge({ host: server.host, port: server.port, password: XVNC_PASSWORD }).connect();
+  test('VNC authentication: the right password connects, a wrong one fails without leaking it', async ({ xvncWithPassword: server, bridgeFor }) => {
+    const good = await (await bridgeFor(server, { password: XVNC_PASSWORD })).connect();
     expect(good.info.securityType).toBe(2);
     await good.disconnect();
 
     const wrong = 'wrongpass-Zq9';
-    const error = await new VNCAgentBridge({ host: server.host, port: server.port, password: wrong }).connect().catch((e: unknown) => e);
+    const error = await (await bridgeFor(server, { password: wrong })).connect().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VNCAuthenticationError);
     expect((error as Error).name).toBe('VNCAuthenticationError');
     expect((error as Error).message).not.toContain(wrong);
     expect((error as Error).message).toMatch(/password/i);
 
-    const none = await new VNCAgentBridge({ host: server.host, port: server.port }).connect().catch((e: unknown) => e);
+    const none = await (await bridgeFor(server)).connect().catch((e: unknown) => e);
     expect(none).toBeInstanceOf(VNCAuthenticationError);
     expect((none as Error).message).toContain('no password was given');
   });
 
-  test('nothing listening: VNCConnectionError saying the connection was refused', async () => {
-    const port = await freePort();
-    const error = await new VNCAgentBridge({ host: '127.0.0.1', port, timeoutMs: 3000 }).connect().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(VNCConnectionError);
-    expect((error as Error).message).toContain('refused');
-  });
-
-  test('a server that never speaks: VNCTimeoutError within the timeout', async () => {
-    const silent: Server = createServer(() => undefined);
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as { port: number };
-    const started = Date.now();
-    const error = await new VNCAgentBridge({ host: '127.0.0.1', port, timeoutMs: 500 }).connect().catch((e: unknown) => e);
-    const elapsed = Date.now() - started;
-    silent.close();
-    expect(error).toBeInstanceOf(VNCTimeoutError);
-    expect(elapsed).toBeLessThan(3000);
-  });
-
-  test('server killed mid-session: waits fail with VNCConnectionError, then calls say not connected', async () => {
+  test('server killed mid-session: waits fail with VNCConnectionError, then calls say not connected', async ({ bridgeFor }) => {
     const server = await startXvnc({ geometry: '640x480' });
     try {
-      const vnc = await new VNCAgentBridge({ host: server.host, port: server.port, timeoutMs: 5000 }).connect();
+      const vnc = await (await bridgeFor(server, { timeoutMs: 5000 })).connect();
       const waiting = vnc.screen.waitForChange().catch((e: unknown) => e);
       const started = Date.now();
       server.kill('SIGKILL');
@@ -166,8 +147,8 @@ test.describe('connection', () => {
 });
 
 test.describe('mouse and scroll', () => {
-  test('move puts the X pointer where asked', async ({ xvnc }) => {
-    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+  test('move puts the X pointer where asked', async ({ xvnc, bridgeFor }) => {
+    await using vnc = await (await bridgeFor(xvnc)).connect();
     for (const [x, y] of [[300, 200], [0, 0], [1279, 799], [640, 400]]) {
       await vnc.mouse.move(x, y);
       await expect.poll(() => pointerLocation(xvnc)).toEqual({ x, y });
@@ -177,8 +158,8 @@ test.describe('mouse and scroll', () => {
     await expect(vnc.mouse.move(-1, 10)).rejects.toThrow(VNCInputError);
   });
 
-  test('clicking or scrolling "where the pointer is" needs a position this connection set', async ({ xvnc }) => {
-    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+  test('clicking or scrolling "where the pointer is" needs a position this connection set', async ({ xvnc, bridgeFor }) => {
+    await using vnc = await (await bridgeFor(xvnc)).connect();
     await expect(vnc.mouse.click()).rejects.toThrow(/has not moved the pointer yet.*Pass x and y/);
     await expect(vnc.scroll.down(1)).rejects.toThrow(VNCInputError);
     await vnc.mouse.move(20, 30);
@@ -189,10 +170,10 @@ test.describe('mouse and scroll', () => {
     await expect(vnc.mouse.move(-1, 10)).rejects.toThrow(/off the 1280x800 screen/);
   });
 
-  test('clicks, double clicks, buttons and drags arrive as X button events', async ({ xvnc }) => {
+  test('clicks, double clicks, buttons and drags arrive as X button events', async ({ xvnc, bridgeFor }) => {
     const root = await watchRootButtons(xvnc);
     try {
-      await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+      await using vnc = await (await bridgeFor(xvnc)).connect();
       await vnc.mouse.click(100, 100);
       await vnc.mouse.rightClick(110, 100);
       await vnc.mouse.middleClick(120, 100);
@@ -221,10 +202,10 @@ test.describe('mouse and scroll', () => {
     }
   });
 
-  test('scroll presses and releases wheel buttons 4–7 at the given point', async ({ xvnc }) => {
+  test('scroll presses and releases wheel buttons 4–7 at the given point', async ({ xvnc, bridgeFor }) => {
     const root = await watchRootButtons(xvnc);
     try {
-      await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+      await using vnc = await (await bridgeFor(xvnc)).connect();
       await vnc.scroll.up(1, { x: 50, y: 60 });
       await vnc.scroll.down(2);
       await vnc.scroll.left(1, { x: 70, y: 80 });
@@ -248,11 +229,11 @@ test.describe('mouse and scroll', () => {
 });
 
 test.describe('keyboard', () => {
-  test('types ASCII, shifted symbols and Unicode into an xterm byte for byte', async ({ xvnc }) => {
+  test('types ASCII, shifted symbols and Unicode into an xterm byte for byte', async ({ xvnc, bridgeFor }) => {
     const sink = join(await sinkDir(), 'typed.txt');
     const xterm = await startXterm(xvnc, { sinkFile: sink });
     try {
-      await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port, typingDelayMs: 5 }).connect();
+      await using vnc = await (await bridgeFor(xvnc, { typingDelayMs: 5 })).connect();
       await vnc.mouse.move(xterm.geometry.x + 50, xterm.geometry.y + 50);
       const text = 'Hello, World! 1234567890 ~!@#$%^&*()_+{}|:"<>? `-=[]\\;\',./\nhéllo wörld — € 😀 漢字 Ωμέγα\n';
       await vnc.keyboard.type(text);
@@ -262,11 +243,11 @@ test.describe('keyboard', () => {
     }
   });
 
-  test('1,000 characters at full speed arrive complete and in order', async ({ xvnc }) => {
+  test('1,000 characters at full speed arrive complete and in order', async ({ xvnc, bridgeFor }) => {
     const sink = join(await sinkDir(), 'fast.txt');
     const xterm = await startXterm(xvnc, { sinkFile: sink });
     try {
-      await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+      await using vnc = await (await bridgeFor(xvnc)).connect();
       await vnc.mouse.move(xterm.geometry.x + 50, xterm.geometry.y + 50);
       const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?-_';
       let text = '';
@@ -282,11 +263,11 @@ test.describe('keyboard', () => {
     }
   });
 
-  test('chords and single keys: BackSpace, ctrl+u, held shift', async ({ xvnc }) => {
+  test('chords and single keys: BackSpace, ctrl+u, held shift', async ({ xvnc, bridgeFor }) => {
     const sink = join(await sinkDir(), 'keys.txt');
     const xterm = await startXterm(xvnc, { sinkFile: sink });
     try {
-      await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port, typingDelayMs: 5 }).connect();
+      await using vnc = await (await bridgeFor(xvnc, { typingDelayMs: 5 })).connect();
       await vnc.mouse.move(xterm.geometry.x + 50, xterm.geometry.y + 50);
       await vnc.keyboard.type('abc');
       await vnc.keyboard.press('BackSpace');
@@ -306,24 +287,24 @@ test.describe('keyboard', () => {
     }
   });
 
-  test('unknown key names and untypeable characters fail before anything is sent', async ({ xvnc }) => {
-    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+  test('unknown key names and untypeable characters fail before anything is sent', async ({ xvnc, bridgeFor }) => {
+    await using vnc = await (await bridgeFor(xvnc)).connect();
     await expect(vnc.keyboard.press('ctrl+entr')).rejects.toThrow(/Unknown key "entr".*Did you mean "enter"/);
     await expect(vnc.keyboard.type('bell\u0007')).rejects.toThrow(/U\+0007/);
   });
 });
 
 test.describe('clipboard', () => {
-  test('setText makes the X clipboard hold the text, Unicode included', async ({ xvnc }) => {
-    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+  test('setText makes the X clipboard hold the text, Unicode included', async ({ xvnc, bridgeFor }) => {
+    await using vnc = await (await bridgeFor(xvnc)).connect();
     expect(vnc.info.extendedClipboard).toBe(true);
     const text = 'from the client: Grüße 😀 漢字\nsecond line';
     await vnc.clipboard.setText(text);
     await expect.poll(() => clipboardGet(xvnc)).toBe(text);
   });
 
-  test('getText returns what a program on the desktop copied', async ({ xvnc }) => {
-    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+  test('getText returns what a program on the desktop copied', async ({ xvnc, bridgeFor }) => {
+    await using vnc = await (await bridgeFor(xvnc)).connect();
     const text = `copied on the desktop ${Date.now()}: naïve café ✓`;
     const owner = await clipboardOwn(xvnc, text);
     try {
@@ -333,10 +314,10 @@ test.describe('clipboard', () => {
     }
   });
 
-  test('getText with nothing announced times out with VNCTimeoutError', async () => {
+  test('getText with nothing announced times out with VNCTimeoutError', async ({ bridgeFor }) => {
     const server = await startXvnc({ geometry: '320x240' });
     try {
-      await using vnc = await new VNCAgentBridge({ host: server.host, port: server.port }).connect();
+      await using vnc = await (await bridgeFor(server)).connect();
       await expect(vnc.clipboard.getText({ timeoutMs: 300 })).rejects.toThrow(VNCTimeoutError);
     } finally {
       await server.stop();
@@ -345,11 +326,11 @@ test.describe('clipboard', () => {
 });
 
 test.describe('screen', () => {
-  test('a capture equals the X server’s own pixels, also after windows move (CopyRect)', async ({ xvnc }) => {
+  test('a capture equals the X server’s own pixels, also after windows move (CopyRect)', async ({ xvnc, bridgeFor }) => {
     const xterm = await startXterm(xvnc, { command: ['sh', '-c', 'ls -la /usr/bin | head -40; sleep 60'] });
     const eyes = startProcess('xclock', ['-geometry', '200x200+700+300'], { env: xvnc.env });
     try {
-      await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+      await using vnc = await (await bridgeFor(xvnc)).connect();
       await expectCaptureMatchesServer(vnc, xvnc);
       await vnc.screen.waitForChange(() => xdotool(xvnc, ['windowmove', String(xterm.windowId), '300', '260']));
       await expectCaptureMatchesServer(vnc, xvnc);
@@ -359,8 +340,8 @@ test.describe('screen', () => {
     }
   });
 
-  test('screenshot writes a PNG of the screen or a region; regions are checked', async ({ xvnc }) => {
-    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+  test('screenshot writes a PNG of the screen or a region; regions are checked', async ({ xvnc, bridgeFor }) => {
+    await using vnc = await (await bridgeFor(xvnc)).connect();
     const path = join(await sinkDir(), 'nested', 'shot.png');
     const png = await vnc.screen.screenshot({ path });
     expect((await readFile(path)).equals(png)).toBe(true);
@@ -375,8 +356,8 @@ test.describe('screen', () => {
     expect(() => vnc.screen.capture({ region: { x: 1270, y: 0, width: 20, height: 10 } })).toThrow(/not inside the 1280x800 screen/);
   });
 
-  test('waitForChange sees a change an action causes; waitForStable waits for stillness; both time out', async ({ xvnc }) => {
-    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+  test('waitForChange sees a change an action causes; waitForStable waits for stillness; both time out', async ({ xvnc, bridgeFor }) => {
+    await using vnc = await (await bridgeFor(xvnc)).connect();
     const region = { x: 0, y: 0, width: 100, height: 100 };
     const before = vnc.screen.capture({ region });
     const after = await vnc.screen.waitForChange(() => run('xsetroot', ['-solid', '#aa3311'], { env: xvnc.env }), { region });
@@ -387,10 +368,10 @@ test.describe('screen', () => {
     await expect(vnc.screen.waitForChange(undefined, { region, timeoutMs: 300 })).rejects.toThrow(VNCTimeoutError);
   });
 
-  test('a desktop resize (RandR) resizes the framebuffer and the capture matches again', async () => {
+  test('a desktop resize (RandR) resizes the framebuffer and the capture matches again', async ({ bridgeFor }) => {
     const server = await startXvnc({ geometry: '1024x768' });
     try {
-      await using vnc = await new VNCAgentBridge({ host: server.host, port: server.port }).connect();
+      await using vnc = await (await bridgeFor(server)).connect();
       const resized = new Promise<[number, number]>((resolve) => vnc.session().once('resize', (w, h) => resolve([w, h])));
       await run('xrandr', ['--fb', '800x600'], { env: server.env, timeoutMs: 5000 });
       expect(await resized).toEqual([800, 600]);
