@@ -17,6 +17,13 @@ declare -A PACKAGES=(
   [xwininfo]=x11-utils
   [xev]=x11-utils
   [xsetroot]=x11-xserver-utils
+  [xrandr]=x11-xserver-utils
+  [websockify]=websockify
+  [x11vnc]=x11vnc
+  [Xvfb]=xvfb
+  [qemu-system-x86_64]=qemu-system-x86
+  [openssl]=openssl
+  [vncsnapshot]=vncsnapshot
 )
 missing=()
 for command in "${!PACKAGES[@]}"; do
