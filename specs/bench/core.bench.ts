@@ -6,9 +6,10 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VNCAgentBridge } from '../../src/index.js';
+import { VNCAgentBridge, WebSocketVNCConnection } from '../../src/index.js';
 import { startXterm, waitForFile } from '../support/desktop.js';
 import { run } from '../support/processes.js';
+import { startWebsockify } from '../support/websockify.js';
 import { startXvnc, type XvncServer } from '../support/xvnc.js';
 import { test } from '@playwright/test';
 
@@ -62,6 +63,24 @@ test('core figures on a 1920x1080 TigerVNC desktop', async () => {
     const referenceMs = median(reference);
     lines.push(row('connect + handshake + first full frame (Raw)', `${oursMs.toFixed(1)} ms`, `${referenceMs.toFixed(1)} ms`, `${(oursMs / referenceMs).toFixed(2)}×`));
     lines.push(row('  (vncsnapshot: whole process incl. JPEG encoding)', '', '', ''));
+
+    const proxy = await startWebsockify({ target: { host: server.host, port: server.port } });
+    try {
+      const connection = new WebSocketVNCConnection({ urlTemplate: 'ws://${host}:${port}/', host: proxy.host, port: proxy.port });
+      const overWebSocket: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        overWebSocket.push(
+          await timeIt(async () => {
+            const vnc = await new VNCAgentBridge({ connection, timeoutMs: 20_000 }).connect();
+            await vnc.disconnect();
+          }),
+        );
+      }
+      const wsMs = median(overWebSocket);
+      lines.push(row('the same over WebSocket (websockify 0.10, Python)', `${wsMs.toFixed(1)} ms`, `TCP ${oursMs.toFixed(1)} ms`, `${(wsMs / oursMs).toFixed(2)}×`));
+    } finally {
+      await proxy.stop();
+    }
 
     // Memory in a fresh process (this one has allocated and freed many connections already).
     const probe = `import { VNCAgentBridge } from 'vnc-agent-bridge';

@@ -150,8 +150,11 @@ export class WebSocketTransportOpener implements TransportOpener {
   open({ timeoutMs, signal }: { timeoutMs: number; signal?: AbortSignal }): Promise<Transport> {
     const { url, headers, subprotocols = ['binary'] } = this.options;
     const remote = this.remote;
+    const hasOrigin = Object.keys(headers ?? {}).some((name) => name.toLowerCase() === 'origin');
     const socket = new WebSocket(url, subprotocols.length ? [...subprotocols] : undefined, {
       headers: headers ? { ...headers } : undefined,
+      // Some servers (x11vnc) drop an upgrade without Origin; a browser would send its own.
+      origin: hasOrigin ? undefined : `${url.protocol === 'wss:' ? 'https' : 'http'}://${url.host}`,
       perMessageDeflate: false,
       maxPayload: MAX_MESSAGE_BYTES,
       followRedirects: false,
