@@ -10,6 +10,7 @@ import { VNCAgentBridge, WebSocketVNCConnection } from '../../src/index.js';
 import { startXterm, waitForFile } from '../support/desktop.js';
 import { run } from '../support/processes.js';
 import { startWebsockify } from '../support/websockify.js';
+import { startX11vnc } from '../support/x11vnc.js';
 import { startXvnc, type XvncServer } from '../support/xvnc.js';
 import { test } from '@playwright/test';
 
@@ -80,6 +81,24 @@ test('core figures on a 1920x1080 TigerVNC desktop', async () => {
       lines.push(row('the same over WebSocket (websockify 0.10, Python)', `${wsMs.toFixed(1)} ms`, `TCP ${oursMs.toFixed(1)} ms`, `${(wsMs / oursMs).toFixed(2)}×`));
     } finally {
       await proxy.stop();
+    }
+
+    // x11vnc speaks WebSocket on its RFB port itself: TCP vs WebSocket without a proxy in between.
+    const x11vnc = await startX11vnc({ geometry: '1920x1080' });
+    try {
+      const direct = { host: x11vnc.host, port: x11vnc.port };
+      const tcpTimes: number[] = [];
+      const wsTimes: number[] = [];
+      const connection = new WebSocketVNCConnection({ urlTemplate: 'ws://${host}:${port}/', ...direct });
+      for (let i = 0; i < RUNS; i++) {
+        tcpTimes.push(await timeIt(async () => (await new VNCAgentBridge({ ...direct, timeoutMs: 20_000 }).connect()).disconnect()));
+        wsTimes.push(await timeIt(async () => (await new VNCAgentBridge({ connection, timeoutMs: 20_000 }).connect()).disconnect()));
+      }
+      const tcpMs = median(tcpTimes);
+      const wsMs = median(wsTimes);
+      lines.push(row('x11vnc 1080p first frame: WebSocket vs TCP (same server)', `${wsMs.toFixed(1)} ms`, `TCP ${tcpMs.toFixed(1)} ms`, `${(wsMs / tcpMs).toFixed(2)}×`));
+    } finally {
+      await x11vnc.stop();
     }
 
     // Memory in a fresh process (this one has allocated and freed many connections already).
