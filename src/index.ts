@@ -15,7 +15,7 @@ export type { RFBClient, RFBClientEvents } from './rfb/client.js';
 export type { Frame, Rect } from './rfb/framebuffer.js';
 export type { CursorImage } from './rfb/encodings/cursor.js';
 export type { Credentials } from './rfb/security/security.js';
-export type { Transport, TransportEvents } from './transport/transport.js';
+export type { Transport, TransportEvents, TlsUpgradeOptions } from './transport/transport.js';
 export { Limits } from './rfb/constants.js';
 export {
   VNCError,

@@ -154,6 +154,51 @@ export function serverInit(fields: ServerInitFields): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------------------------
+// VeNCrypt (security type 19, rfbproto "VeNCrypt")
+
+/** The VeNCrypt sub-type numbers, from rfbproto. */
+export const VENCRYPT = {
+  None: 1,
+  VncAuth: 2,
+  Plain: 256,
+  TLSNone: 257,
+  TLSVnc: 258,
+  TLSPlain: 259,
+  X509None: 260,
+  X509Vnc: 261,
+  X509Plain: 262,
+  TLSSASL: 263,
+  X509SASL: 264,
+} as const;
+
+/** The server's VeNCrypt version: u8 major, u8 minor (0.2 today). */
+export function vencryptVersion(major = 0, minor = 2): Uint8Array {
+  return Uint8Array.of(major, minor);
+}
+
+/** The server's answer to the client's version: u8 0 = accepted; TigerVNC sends 0xFF to refuse. */
+export function vencryptVersionStatus(accepted: boolean): Uint8Array {
+  return u8(accepted ? 0 : 0xff);
+}
+
+/** The server's sub-type list: u8 count, then each sub-type as a u32. */
+export function vencryptSubtypes(subtypes: readonly number[]): Uint8Array {
+  return concat(u8(subtypes.length), ...subtypes.map((subtype) => u32(subtype)));
+}
+
+/** The server's answer to a TLS or X509 sub-type choice: u8 1 = accepted (the TLS handshake follows), 0 = refused. */
+export function vencryptSubtypeStatus(accepted: boolean): Uint8Array {
+  return u8(accepted ? 1 : 0);
+}
+
+/** What the client sends for Plain: u32 username length, u32 password length, username, password (UTF-8). */
+export function plainCredentials(username: string, password: string): Uint8Array {
+  const user = Buffer.from(username, 'utf8');
+  const pass = Buffer.from(password, 'utf8');
+  return concat(u32(user.length), u32(pass.length), user, pass);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Server-to-client messages (§7.6) and rectangles (§7.7)
 
 export const ENCODING = {

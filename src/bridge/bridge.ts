@@ -1,6 +1,5 @@
 import { VNCConfigError, VNCStateError } from '../errors.js';
 import { RFBClient } from '../rfb/client.js';
-import { securityTypeName } from '../rfb/constants.js';
 import { Clipboard } from './clipboard.js';
 import { TCPVNCConnection, type VNCConnection } from './connection.js';
 import type { BridgeContext } from './context.js';
@@ -38,6 +37,9 @@ export interface ServerInfo {
   /** The version the server announced, e.g. "3.8" or "3.889". */
   serverVersion: string;
   securityType: number;
+  /** The VeNCrypt sub-type (e.g. 261, X509Vnc) when `securityType` is 19. */
+  securitySubtype?: number;
+  /** E.g. "VNC Authentication (2)" or "VeNCrypt X509Vnc (261)". */
   securityTypeName: string;
   /** Where the bridge is connected, without credentials. */
   remote: string;
@@ -109,7 +111,8 @@ export class VNCAgentBridge implements AsyncDisposable {
       protocolVersion: info.protocolVersion,
       serverVersion: info.serverVersion,
       securityType: info.securityType,
-      securityTypeName: securityTypeName(info.securityType),
+      securitySubtype: info.securitySubtype,
+      securityTypeName: info.securityName,
       remote: this.connection.remote,
       extendedClipboard: client.extendedClipboard,
     };
@@ -142,6 +145,7 @@ export class VNCAgentBridge implements AsyncDisposable {
     const transport = await this.connection.open({ timeoutMs: this.timeoutMs });
     this.client = await RFBClient.start(transport, {
       credentials: this.connection.credentials,
+      tls: this.connection.tls,
       shared: this.shared,
       timeoutMs: Math.max(1, deadline - Date.now()),
     });

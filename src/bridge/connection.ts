@@ -1,6 +1,7 @@
 import { VNCConfigError } from '../errors.js';
 import type { Credentials } from '../rfb/security/security.js';
 import { TCPTransportOpener } from '../transport/tcp.js';
+import type { TlsTrust } from '../transport/tls.js';
 import type { Transport } from '../transport/transport.js';
 
 /**
@@ -11,6 +12,8 @@ export interface VNCConnection {
   /** Where it connects, safe to print: no credentials, no query values. */
   readonly remote: string;
   readonly credentials: Credentials;
+  /** TLS inside RFB (VeNCrypt): the name the certificate must carry and what to trust. Default: the host, system CAs. */
+  readonly tls?: { servername: string; trust: TlsTrust };
   open(options: { timeoutMs: number; signal?: AbortSignal }): Promise<Transport>;
 }
 
@@ -18,6 +21,10 @@ export interface TCPVNCConnectionOptions extends Credentials {
   host: string;
   /** Default 5900. */
   port?: number;
+  /** A certificate (PEM) to trust for VeNCrypt's X509 sub-types, besides the system's CAs. */
+  certificatePem?: string;
+  /** Verify the VeNCrypt server certificate (default true); false warns once and accepts any. */
+  verifySsl?: boolean;
 }
 
 export const DEFAULT_VNC_PORT = 5900;
@@ -33,15 +40,17 @@ export function checkPort(port: unknown, what = 'port'): number {
 export class TCPVNCConnection implements VNCConnection {
   readonly remote: string;
   readonly credentials: Credentials;
+  readonly tls: { servername: string; trust: TlsTrust };
   private readonly opener: TCPTransportOpener;
 
-  constructor({ host, port = DEFAULT_VNC_PORT, password, username }: TCPVNCConnectionOptions) {
+  constructor({ host, port = DEFAULT_VNC_PORT, password, username, certificatePem, verifySsl }: TCPVNCConnectionOptions) {
     if (typeof host !== 'string' || host.trim() === '') {
       throw new VNCConfigError('Missing host: pass the VNC server\'s host name or address, e.g. { host: "127.0.0.1", port: 5901 }.');
     }
     this.opener = new TCPTransportOpener({ host, port: checkPort(port) });
     this.remote = this.opener.remote;
     this.credentials = { password, username };
+    this.tls = { servername: host, trust: { certificatePem, verify: verifySsl } };
   }
 
   open(options: { timeoutMs: number; signal?: AbortSignal }): Promise<Transport> {

@@ -4,7 +4,8 @@
  * bytes through the Transport interface.
  */
 import { EventEmitter } from 'node:events';
-import { VNCConnectionError, VNCError, VNCProtocolError, VNCStateError, VNCTimeoutError } from '../errors.js';
+import { VNCAuthenticationError, VNCConnectionError, VNCError, VNCProtocolError, VNCStateError, VNCTimeoutError } from '../errors.js';
+import type { TlsTrust } from '../transport/tls.js';
 import type { Transport } from '../transport/transport.js';
 import { ByteQueue } from './byte-queue.js';
 import { framebufferUpdateRequest, keyEvent, pointerEvent, setEncodings, setPixelFormat } from './client-messages.js';
@@ -13,7 +14,7 @@ import type { CursorImage } from './encodings/cursor.js';
 import { DECODERS } from './encodings/index.js';
 import { ClipboardChannel } from './clipboard-channel.js';
 import { Framebuffer, type Rect } from './framebuffer.js';
-import { Handshake, type HandshakeResult } from './handshake.js';
+import { Handshake, type HandshakeResult, type HandshakeStartTls } from './handshake.js';
 import { RGBX_LITTLE_ENDIAN } from './pixel-format.js';
 import type { Credentials } from './security/security.js';
 import { ServerMessageParser } from './server-messages.js';
@@ -22,8 +23,29 @@ export interface RFBClientOptions {
   credentials: Credentials;
   /** ClientInit's shared flag (default true: other clients stay connected). */
   shared?: boolean;
-  /** Bound on the handshake and the first full frame. */
+  /** Bound on the handshake (a TLS handshake included) and the first full frame. */
   timeoutMs: number;
+  /**
+   * TLS for VeNCrypt's TLS and X509 sub-types: the name the certificate must carry and what to
+   * trust. Default: the host of `transport.remote`, verified against the system's CAs.
+   */
+  tls?: { servername: string; trust: TlsTrust };
+  /** Allow VeNCrypt's Plain sub-type (256) without TLS, which sends the password unencrypted. Default false. */
+  allowPlainWithoutTls?: boolean;
+}
+
+/** The host part of a transport's `remote` ("host:port", "[v6]:port" or a URL), for TLS. */
+export function hostOfRemote(remote: string): string {
+  if (/^[a-z][a-z\d+.-]*:\/\//i.test(remote)) {
+    try {
+      return new URL(remote).hostname.replace(/^\[(.*)\]$/, '$1');
+    } catch {
+      // Not a URL after all: fall through.
+    }
+  }
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(remote);
+  if (bracketed) return bracketed[1];
+  return remote.replace(/:\d+$/, '');
 }
 
 export interface RFBClientEvents {
@@ -118,7 +140,10 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     let client: RFBClient | undefined;
     try {
       return await new Promise<RFBClient>((resolve, reject) => {
+        /** Once the start failed, nothing more is processed. */
+        let failed = false;
         const timer = setTimeout(() => {
+          failed = true;
           reject(
             new VNCTimeoutError(
               `Timed out after ${timeoutMs} ms connecting to ${transport.remote} (${stage}). Is it a VNC server, and is it responsive?`,
@@ -127,13 +152,60 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
           );
         }, timeoutMs);
         const fail = (error: unknown) => {
+          failed = true;
           clearTimeout(timer);
           reject(error);
         };
         const handshake = new Handshake(
-          { credentials: options.credentials, shared: options.shared ?? true },
+          {
+            credentials: options.credentials,
+            shared: options.shared ?? true,
+            // VeNCrypt's TLS sub-types are only on offer over a transport that can start TLS.
+            tls: transport.startTls ? (options.tls ?? { servername: hostOfRemote(transport.remote), trust: {} }) : undefined,
+            allowPlainWithoutTls: options.allowPlainWithoutTls,
+          },
           (bytes) => void transport.write(bytes).catch(() => undefined),
         );
+        /** While TLS is being set up, bytes wait in the queue instead of going to the handshake. */
+        let upgrading = false;
+        const advance = () => {
+          if (failed) return;
+          try {
+            const result = handshake.process(queue);
+            stage = `handshake stage: ${handshake.stage}`;
+            if (!result) return;
+            if ('startTls' in result) {
+              upgradeToTls(result);
+              return;
+            }
+            client = new RFBClient(transport, queue, result);
+            stage = 'waiting for the first frame';
+            client.once('ready', () => {
+              clearTimeout(timer);
+              resolve(client!);
+            });
+            client.once('closed', (error) => fail(error ?? new VNCConnectionError(`Connection to ${transport.remote} closed during setup.`)));
+            client.begin();
+          } catch (error) {
+            fail(error);
+          }
+        };
+        const upgradeToTls = ({ startTls: request }: HandshakeStartTls) => {
+          if (!transport.startTls) {
+            throw new VNCAuthenticationError(
+              `VeNCrypt needs TLS over this transport (${transport.remote}), which it cannot do; use a TCP connection or wss://.`,
+            );
+          }
+          upgrading = true;
+          stage = `TLS handshake (${request.anonymous ? 'anonymous' : `verifying the certificate of ${request.servername}`})`;
+          transport.startTls(request).then(
+            () => {
+              upgrading = false;
+              advance();
+            },
+            fail,
+          );
+        };
         transport.start({
           data: (chunk) => {
             if (client) {
@@ -142,20 +214,11 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
             }
             try {
               queue.push(chunk);
-              const result = handshake.process(queue);
-              stage = `handshake stage: ${handshake.stage}`;
-              if (!result) return;
-              client = new RFBClient(transport, queue, result);
-              stage = 'waiting for the first frame';
-              client.once('ready', () => {
-                clearTimeout(timer);
-                resolve(client!);
-              });
-              client.once('closed', (error) => fail(error ?? new VNCConnectionError(`Connection to ${transport.remote} closed during setup.`)));
-              client.begin();
             } catch (error) {
               fail(error);
+              return;
             }
+            if (!upgrading) advance();
           },
           closed: (error) => {
             if (client) client.transportClosed(error);

@@ -54,6 +54,36 @@ export function securityTypeName(type: number): string {
   return name ? `${name} (${type})` : `unknown type ${type}`;
 }
 
+/**
+ * VeNCrypt sub-types (rfbproto, "VeNCrypt"): the security run inside security type 19. TLS* wrap it
+ * in anonymous TLS (encrypted, the server not authenticated), X509* in TLS with a certificate the
+ * client verifies; 1, 2 and 256 use no TLS at all.
+ */
+export const VeNCryptSubtype = {
+  None: 1,
+  VncAuth: 2,
+  Plain: 256,
+  TLSNone: 257,
+  TLSVnc: 258,
+  TLSPlain: 259,
+  X509None: 260,
+  X509Vnc: 261,
+  X509Plain: 262,
+} as const;
+
+const VENCRYPT_SUBTYPE_NAMES: Record<number, string> = {
+  ...Object.fromEntries(Object.entries(VeNCryptSubtype).map(([name, value]) => [value, name])),
+  // Defined by rfbproto, not implemented by this client.
+  263: 'TLSSASL',
+  264: 'X509SASL',
+};
+
+/** "X509Vnc (261)", or "unknown sub-type N". */
+export function vencryptSubtypeName(subtype: number): string {
+  const name = VENCRYPT_SUBTYPE_NAMES[subtype];
+  return name ? `${name} (${subtype})` : `unknown sub-type ${subtype}`;
+}
+
 export const Encoding = {
   Raw: 0,
   CopyRect: 1,

@@ -3,6 +3,8 @@
  * ServerInit. A state machine fed from the byte queue; it writes its replies through `send`.
  */
 import { VNCAuthenticationError, VNCConnectionError, VNCProtocolError } from '../errors.js';
+import type { TlsTrust } from '../transport/tls.js';
+import type { TlsUpgradeOptions } from '../transport/transport.js';
 import type { ByteQueue } from './byte-queue.js';
 import { clientInit, protocolVersionMessage } from './client-messages.js';
 import { Limits, type ProtocolVersion, SecurityType, securityTypeName } from './constants.js';
@@ -10,6 +12,7 @@ import { checkDesktopSize } from './encodings/desktop-size.js';
 import { PIXEL_FORMAT_BYTES, type PixelFormat, readPixelFormat } from './pixel-format.js';
 import { NoneSecurity } from './security/none.js';
 import type { Credentials, SecurityHandler } from './security/security.js';
+import { VeNCryptSecurity } from './security/vencrypt.js';
 import { VncAuthSecurity } from './security/vnc-auth.js';
 
 export interface ServerInit {
@@ -25,17 +28,34 @@ export interface HandshakeResult {
   /** What the server announced, e.g. "3.8" or "3.889". */
   serverVersion: string;
   securityType: number;
+  /** The VeNCrypt sub-type (e.g. 261 for X509Vnc) when `securityType` is 19. */
+  securitySubtype?: number;
+  /** The security in words: "VNC Authentication (2)", "VeNCrypt X509Vnc (261)". */
+  securityName: string;
   serverInit: ServerInit;
+}
+
+/** The handshake's request to wrap the connection in TLS before it goes on (VeNCrypt). */
+export interface HandshakeStartTls {
+  startTls: TlsUpgradeOptions;
 }
 
 export interface HandshakeOptions {
   credentials: Credentials;
   /** ClientInit's shared flag: leave other clients connected (default true). */
   shared: boolean;
+  /**
+   * TLS for VeNCrypt: the name the server's certificate must carry and what to trust. Leave it
+   * out when the transport cannot start TLS: VeNCrypt is then only chosen when nothing else is
+   * offered, and only its sub-types without TLS can work.
+   */
+  tls?: { servername: string; trust: TlsTrust };
+  /** Allow VeNCrypt's Plain sub-type (256) without TLS, which sends the password unencrypted. Default false. */
+  allowPlainWithoutTls?: boolean;
 }
 
 /** Security types this client implements, strongest first. */
-const SUPPORTED_SECURITY_TYPES: readonly number[] = [SecurityType.VncAuthentication, SecurityType.None];
+const SUPPORTED_SECURITY_TYPES: readonly number[] = [SecurityType.VeNCrypt, SecurityType.VncAuthentication, SecurityType.None];
 
 const VERSION_BYTES = 12;
 const SERVER_INIT_FIXED_BYTES = 24;
@@ -77,8 +97,12 @@ export class Handshake {
   /**
    * Consumes handshake bytes. Returns the result once ServerInit has been read; bytes after it
    * stay in the queue for the message parser. Returns undefined while more bytes are needed.
+   *
+   * Returns a start-TLS request when the chosen security needs TLS from here on (VeNCrypt): the
+   * caller wraps the transport in TLS (`Transport.startTls`) and then calls `process` again with
+   * the bytes that arrive over TLS.
    */
-  process(queue: ByteQueue): HandshakeResult | undefined {
+  process(queue: ByteQueue): HandshakeResult | HandshakeStartTls | undefined {
     for (;;) {
       queue.mark();
       const result = this.step(queue);
@@ -87,12 +111,18 @@ export class Handshake {
         return undefined;
       }
       queue.commit();
-      if (result !== true) return result;
+      if (result === true) continue;
+      if ('startTls' in result && queue.length > 0) {
+        throw new VNCProtocolError(
+          `The server sent ${queue.length} byte(s) after accepting the VeNCrypt sub-type, where the TLS handshake must begin.`,
+        );
+      }
+      return result;
     }
   }
 
-  /** One step: false = need more bytes, true = advanced, a result = done. */
-  private step(queue: ByteQueue): boolean | HandshakeResult {
+  /** One step: false = need more bytes, true = advanced, a result = done, or a start-TLS request. */
+  private step(queue: ByteQueue): boolean | HandshakeResult | HandshakeStartTls {
     switch (this.state) {
       case 'version':
         return this.readVersion(queue);
@@ -184,11 +214,20 @@ export class Handshake {
     return true;
   }
 
+  /**
+   * VeNCrypt first when the transport can start TLS: it is the only type here that can encrypt the
+   * session (TigerVNC's default [VeNCrypt, VNC Authentication] gets TLSVnc, like TigerVNC's own
+   * viewer picks). Then, with a password, VNC Authentication; without one, None where the server
+   * allows it. VeNCrypt without TLS is the last resort: its sub-types 1, 2 and 256 may still work.
+   */
   private chooseSecurityType(offered: number[]): number {
     const { password } = this.options.credentials;
     const usable = SUPPORTED_SECURITY_TYPES.filter((type) => offered.includes(type));
-    // With a password, prefer authenticating; without one, prefer None where the server allows it.
-    const chosen = password ? usable[0] : (usable.find((type) => type === SecurityType.None) ?? usable[0]);
+    const others = usable.filter((type) => type !== SecurityType.VeNCrypt);
+    const chosen =
+      this.options.tls && usable.includes(SecurityType.VeNCrypt)
+        ? SecurityType.VeNCrypt
+        : ((password ? others[0] : (others.find((type) => type === SecurityType.None) ?? others[0])) ?? usable[0]);
     if (chosen === undefined) {
       throw new VNCAuthenticationError(
         `The server offers security types ${offered.map(securityTypeName).join(', ')}; this client supports ` +
@@ -215,16 +254,38 @@ export class Handshake {
     return true;
   }
 
+  /** The one place a security type becomes its handler. */
   private startSecurity(type: number): void {
-    this.security = type === SecurityType.None ? new NoneSecurity() : new VncAuthSecurity(this.options.credentials.password);
+    const { credentials, tls, allowPlainWithoutTls } = this.options;
+    switch (type) {
+      case SecurityType.None:
+        this.security = new NoneSecurity();
+        break;
+      case SecurityType.VncAuthentication:
+        this.security = new VncAuthSecurity(credentials.password);
+        break;
+      case SecurityType.VeNCrypt:
+        this.security = new VeNCryptSecurity({ credentials, tlsAvailable: tls !== undefined, allowPlainWithoutTls });
+        break;
+      default:
+        throw new Error(`Bug: no handler for security type ${type}`);
+    }
     this.state = 'security';
   }
 
-  private runSecurity(queue: ByteQueue): boolean {
+  private runSecurity(queue: ByteQueue): boolean | HandshakeStartTls {
     const security = this.security!;
-    if (!security.process(queue, this.send)) return false;
-    // Before 3.8, security type None is not followed by a SecurityResult.
-    if (security.type === SecurityType.None && this.protocolVersion !== '3.8') this.sendClientInit();
+    const status = security.process(queue, this.send);
+    if (status === false) return false;
+    if (status === 'continue') return true;
+    if (status !== true) {
+      // Only VeNCrypt asks for TLS, and it is only offered TLS sub-types when `tls` is set.
+      const tls = this.options.tls;
+      if (!tls) throw new Error('Bug: a security handler asked for TLS over a transport that cannot start it');
+      return { startTls: { ...tls, anonymous: status.startTls.anonymous } };
+    }
+    // Before 3.8, security type None (VeNCrypt's None sub-type included) is not followed by a SecurityResult.
+    if ((security.subtype ?? security.type) === SecurityType.None && this.protocolVersion !== '3.8') this.sendClientInit();
     else this.state = 'security-result';
     return true;
   }
@@ -246,11 +307,9 @@ export class Handshake {
     } else {
       queue.skip(4);
     }
-    const hint =
-      this.security?.type === SecurityType.VncAuthentication
-        ? ' Check the password (VNC Authentication uses only its first 8 characters).'
-        : '';
-    throw new VNCAuthenticationError(`Authentication failed${reason ? `: ${reason}` : ''}.${hint}`);
+    const hint = this.security?.failureHint ? ` ${this.security.failureHint}` : '';
+    const via = this.security?.type === SecurityType.VeNCrypt ? ` (${this.security.name})` : '';
+    throw new VNCAuthenticationError(`Authentication failed${via}${reason ? `: ${reason}` : ''}.${hint}`);
   }
 
   private sendClientInit(): void {
@@ -276,6 +335,8 @@ export class Handshake {
       protocolVersion: this.protocolVersion,
       serverVersion: this.serverVersion,
       securityType: this.security!.type,
+      ...(this.security!.subtype === undefined ? {} : { securitySubtype: this.security!.subtype }),
+      securityName: this.security!.name,
       serverInit: { width, height, pixelFormat, name },
     };
   }

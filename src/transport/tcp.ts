@@ -1,6 +1,8 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { VNCConnectionError, VNCTimeoutError } from '../errors.js';
-import type { Transport, TransportEvents, TransportOpener } from './transport.js';
+import { anonymousTlsOptions, describeTlsError, isTlsVerificationError, tlsOptions } from './tls.js';
+import type { TlsUpgradeOptions, Transport, TransportEvents, TransportOpener } from './transport.js';
 
 export interface TCPTransportOptions {
   host: string;
@@ -34,31 +36,54 @@ export function describeSocketError(error: NodeJS.ErrnoException, remote: string
 
 class SocketTransport implements Transport {
   readonly remote: string;
-  private readonly socket: net.Socket;
+  /** The TCP socket, or the TLS socket wrapping it once `startTls` has succeeded. */
+  private socket: net.Socket;
   private events: TransportEvents | undefined;
   private readonly early: Uint8Array[] = [];
   private closedWith: { error?: Error } | undefined;
   private closing = false;
+  private lastError: Error | undefined;
+  private upgrading = false;
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.events) this.events.data(chunk);
+    else this.early.push(chunk);
+  };
+
+  private readonly onError = (error: NodeJS.ErrnoException): void => {
+    this.lastError = new VNCConnectionError(describeSocketError(error, this.remote), { cause: error, code: 'ECLOSED' });
+  };
+
+  private readonly onClose = (): void => {
+    const error = this.closing
+      ? undefined
+      : (this.lastError ?? new VNCConnectionError(`Connection to ${this.remote} was closed by the server.`, { code: 'ECLOSED' }));
+    this.reportClosed(error);
+  };
 
   constructor(socket: net.Socket, remote: string) {
     this.socket = socket;
     this.remote = remote;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      if (this.events) this.events.data(chunk);
-      else this.early.push(chunk);
-    });
-    let lastError: Error | undefined;
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      lastError = new VNCConnectionError(describeSocketError(error, remote), { cause: error, code: 'ECLOSED' });
-    });
-    socket.on('close', () => {
-      const error = this.closing
-        ? undefined
-        : (lastError ?? new VNCConnectionError(`Connection to ${remote} was closed by the server.`, { code: 'ECLOSED' }));
-      this.closedWith = { error };
-      this.events?.closed(error);
-    });
+    this.listen(socket);
+  }
+
+  private listen(socket: net.Socket): void {
+    socket.on('data', this.onData);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+  }
+
+  private unlisten(socket: net.Socket): void {
+    socket.off('data', this.onData);
+    socket.off('error', this.onError);
+    socket.off('close', this.onClose);
+  }
+
+  private reportClosed(error: Error | undefined): void {
+    if (this.closedWith) return;
+    this.closedWith = { error };
+    this.events?.closed(error);
   }
 
   start(events: TransportEvents): void {
@@ -71,6 +96,9 @@ class SocketTransport implements Transport {
     if (this.closedWith || this.socket.destroyed) {
       return Promise.reject(new VNCConnectionError(`Cannot send to ${this.remote}: the connection is closed.`, { code: 'ECLOSED' }));
     }
+    if (this.upgrading) {
+      return Promise.reject(new Error(`Bug: write to ${this.remote} while its TLS handshake is in progress.`));
+    }
     return new Promise((resolve, reject) => {
       this.socket.write(bytes, (error) => {
         if (error) reject(new VNCConnectionError(describeSocketError(error, this.remote), { cause: error, code: 'ECLOSED' }));
@@ -79,20 +107,83 @@ class SocketTransport implements Transport {
     });
   }
 
+  /**
+   * Runs a TLS handshake over the open socket; from then on data comes from, and writes go to, the
+   * TLS socket. Bytes written before are flushed first. On failure the connection is closed, and
+   * both this promise and the `closed` event carry the same VNCConnectionError.
+   */
+  async startTls({ servername, trust, anonymous }: TlsUpgradeOptions): Promise<void> {
+    if (this.closedWith || this.socket.destroyed) {
+      throw new VNCConnectionError(`Cannot start TLS with ${this.remote}: the connection is closed.`, { code: 'ECLOSED' });
+    }
+    if (this.upgrading || this.socket instanceof tls.TLSSocket) throw new Error(`Bug: startTls called twice on ${this.remote}.`);
+    // May throw a VNCConfigError (a certificatePem that is not PEM) before anything changes.
+    const options: tls.ConnectionOptions = anonymous ? anonymousTlsOptions() : { ...tlsOptions(trust, servername), host: servername };
+    const raw = this.socket;
+    this.upgrading = true;
+    try {
+      // What was written in the clear (the VeNCrypt sub-type) must leave before the ClientHello.
+      await new Promise<void>((resolve) => raw.write(new Uint8Array(0), () => resolve()));
+      if (this.closedWith || raw.destroyed) {
+        throw this.lastError ?? new VNCConnectionError(`Connection to ${this.remote} was closed by the server before TLS started.`, { code: 'ECLOSED' });
+      }
+      // During the handshake only its outcome counts: the raw socket's events are no longer ours.
+      this.unlisten(raw);
+      const secure = tls.connect({ ...options, socket: raw });
+      this.socket = secure;
+      await new Promise<void>((resolve, reject) => {
+        const settle = (error?: Error) => {
+          secure.off('secureConnect', onSecure);
+          secure.off('error', onError);
+          secure.off('close', onClose);
+          if (error) reject(error);
+          else resolve();
+        };
+        const onSecure = () => settle();
+        const onError = (error: NodeJS.ErrnoException) => settle(this.describeTlsFailure(error, anonymous));
+        const onClose = () =>
+          settle(new VNCConnectionError(`${this.remote} closed the connection during the TLS handshake${anonymous ? HINT_ANONYMOUS : ''}.`, { code: 'ECONNECT' }));
+        secure.once('secureConnect', onSecure);
+        secure.once('error', onError);
+        secure.once('close', onClose);
+      });
+      this.listen(secure);
+    } catch (error) {
+      // A late error from a socket being torn down must not go unhandled.
+      this.socket.on('error', () => undefined);
+      this.socket.destroy();
+      const failure = error instanceof Error ? error : new Error(String(error));
+      this.reportClosed(failure);
+      throw failure;
+    } finally {
+      this.upgrading = false;
+    }
+  }
+
+  private describeTlsFailure(error: NodeJS.ErrnoException, anonymous: boolean): VNCConnectionError {
+    if (isTlsVerificationError(error)) return describeTlsError(error, this.remote);
+    const hint = anonymous ? HINT_ANONYMOUS : '';
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') {
+      return new VNCConnectionError(`${this.remote} reset the connection during the TLS handshake${hint}.`, { cause: error });
+    }
+    return new VNCConnectionError(`TLS with ${this.remote} failed: ${error.message}${hint}.`, { cause: error });
+  }
+
   close(timeoutMs = 2000): Promise<void> {
     this.closing = true;
     if (this.closedWith) return Promise.resolve();
+    const socket = this.socket;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.socket.destroy();
+        socket.destroy();
         resolve();
       }, timeoutMs);
       timer.unref();
-      this.socket.once('close', () => {
+      socket.once('close', () => {
         clearTimeout(timer);
         resolve();
       });
-      this.socket.end();
+      socket.end();
     });
   }
 
@@ -101,6 +192,8 @@ class SocketTransport implements Transport {
     this.socket.destroy();
   }
 }
+
+const HINT_ANONYMOUS = ' (anonymous TLS: the server may not offer the TLS 1.2 anonymous cipher suites this client asks for)';
 
 /** Opens plain TCP connections to a VNC server. */
 export class TCPTransportOpener implements TransportOpener {

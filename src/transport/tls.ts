@@ -33,6 +33,17 @@ export function tlsOptions(trust: TlsTrust, servername: string): ConnectionOptio
   };
 }
 
+/**
+ * Node TLS options for anonymous TLS (VeNCrypt TLS* sub-types, as TigerVNC and libvncserver speak
+ * them): TLS 1.2 with an anonymous Diffie-Hellman cipher suite such as AECDH-AES256-SHA. OpenSSL 3
+ * only offers those at security level 0, and TLS 1.3 has no anonymous suites at all. The server
+ * sends no certificate, so nothing can be verified: the session is encrypted, but the server is
+ * not authenticated.
+ */
+export function anonymousTlsOptions(): ConnectionOptions {
+  return { ciphers: 'aNULL:@SECLEVEL=0', maxVersion: 'TLSv1.2', rejectUnauthorized: false };
+}
+
 function isIpAddress(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':');
 }

@@ -1,3 +1,5 @@
+import type { TlsTrust } from './tls.js';
+
 /**
  * A transport moves bytes between the client and a server. It knows nothing of RFB: a chunk it
  * delivers may hold part of a message, several messages, or anything in between.
@@ -20,6 +22,26 @@ export interface Transport {
   close(timeoutMs?: number): Promise<void>;
   /** Closes at once, dropping anything queued. */
   destroy(): void;
+  /**
+   * Wraps the connection in TLS from here on (VeNCrypt): bytes written after it resolves travel
+   * encrypted, and data events carry the decrypted bytes. The caller must not write while it is
+   * pending. Rejects with a VNCConnectionError when the TLS handshake fails (a certificate that
+   * is not trusted included). Optional: a transport that cannot do it leaves it out.
+   */
+  startTls?(options: TlsUpgradeOptions): Promise<void>;
+}
+
+/** How to start TLS on an open transport. */
+export interface TlsUpgradeOptions {
+  /** The host name (or address) the server's certificate must name. */
+  servername: string;
+  /** What to trust when verifying the server's certificate (ignored when `anonymous`). */
+  trust: TlsTrust;
+  /**
+   * Anonymous TLS (VeNCrypt TLS* sub-types): the server sends no certificate, so the session is
+   * encrypted but the server is NOT authenticated — someone in the middle could pose as it.
+   */
+  anonymous: boolean;
 }
 
 /** Opens transports: one call, one fresh connection (so a retry asks again). */

@@ -1,7 +1,7 @@
 import { createCipheriv } from 'node:crypto';
 import { VNCAuthenticationError, VNCConfigError } from '../../errors.js';
 import type { ByteQueue } from '../byte-queue.js';
-import { SecurityType } from '../constants.js';
+import { SecurityType, securityTypeName } from '../constants.js';
 import type { SecurityHandler } from './security.js';
 
 const CHALLENGE_BYTES = 16;
@@ -36,6 +36,8 @@ export function vncAuthResponse(password: string, challenge: Uint8Array): Buffer
 /** Security type 2, VNC Authentication: a 16-byte challenge answered with DES. */
 export class VncAuthSecurity implements SecurityHandler {
   readonly type = SecurityType.VncAuthentication;
+  readonly name = securityTypeName(SecurityType.VncAuthentication);
+  readonly failureHint = 'Check the password (VNC Authentication uses only its first 8 characters).';
   private readonly password: string | undefined;
 
   constructor(password: string | undefined) {
