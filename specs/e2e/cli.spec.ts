@@ -447,6 +447,13 @@ test.describe('vnc-agent: failures', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Exit codes:');
     expect(help.stdout).toContain('VNC_PASSWORD');
+    expect(help.stdout).toContain('VNC_TICKET');
+    expect(help.stdout).toContain("--url TEMPLATE");
+    const stray = await cli(['--ticket', 'tk', 'info']);
+    expect(expectShortError(stray, 2)).toEqual([
+      'vnc-agent: option --ticket needs --url (it is for WebSocket connections)',
+      "usage: vnc-agent --url TEMPLATE [--host HOST] [--port PORT] [--ticket T] [--var NAME=VALUE]... [--header 'NAME: VALUE']... [--subprotocol binary|none] [--ca-file PEM | --insecure] [options] COMMAND [arguments]",
+    ]);
     const commandHelp = await cli(['help', 'clipboard']);
     expect(commandHelp.stdout).toContain('--hold SECONDS');
     const version = await cli(['--version']);

@@ -13,8 +13,9 @@ import {
   parseCommandLine,
   usageLine,
   UsageError,
+  websocketUsageLine,
 } from '../../src/cli/args.js';
-import { CliError, formatError, formatUsageError, redact } from '../../src/cli/output.js';
+import { CliError, formatError, formatUsageError, redact, redactAll, secretsOf } from '../../src/cli/output.js';
 import { VNCAuthenticationError, VNCTimeoutError } from '../../src/errors.js';
 
 type Env = Record<string, string | undefined>;
@@ -53,6 +54,9 @@ test.describe('global options', () => {
       shared: true,
       debug: false,
       json: false,
+      caFile: undefined,
+      insecure: false,
+      websocket: undefined,
     });
   });
 
@@ -69,6 +73,9 @@ test.describe('global options', () => {
       shared: false,
       debug: true,
       json: true,
+      caFile: undefined,
+      insecure: false,
+      websocket: undefined,
     };
     expect(parse([...options, ...flags, 'info']).globals).toEqual(expected);
     expect(parse(['info', ...options, ...flags]).globals).toEqual(expected);
@@ -329,6 +336,247 @@ test.describe('subcommands', () => {
   });
 });
 
+test.describe('WebSocket options (--url)', () => {
+  const QEMU = 'ws://${host}:${port}/';
+  const TOKEN = 'wss://${host}:${port}/websockify?token=${ticket}';
+  const PROXMOX = 'wss://${host}:${port}/api2/json/nodes/${node}/qemu/${vmid}/vncwebsocket?port=${vncPort}&vncticket=${ticket}';
+  const ws = (argv: string[], env: Env = {}) => {
+    const { globals } = parse(argv, env);
+    if (!globals.websocket) throw new Error('expected --url to select a WebSocket connection');
+    return { ...globals.websocket, host: globals.host, port: globals.port, globals };
+  };
+  /** A usage error of the WebSocket options: its message, after checking it carries their usage line. */
+  const wsMessage = (...argv: string[]): string => {
+    const error = usageError(argv);
+    expect(error.usage).toBe(websocketUsageLine());
+    return error.message;
+  };
+
+  test('--url selects a WebSocket; --host and --port fill ${host} and ${port}', () => {
+    expect(parse(['--url', QEMU, '--port', '5701', 'info']).globals).toEqual({
+      host: '127.0.0.1',
+      port: 5701,
+      password: undefined,
+      username: undefined,
+      timeoutMs: 10_000,
+      typingDelayMs: undefined,
+      shared: true,
+      debug: false,
+      json: false,
+      caFile: undefined,
+      insecure: false,
+      websocket: {
+        urlTemplate: QEMU,
+        remote: 'ws://127.0.0.1:5701/',
+        usesPort: true,
+        ticket: undefined,
+        vars: {},
+        headers: {},
+        subprotocols: ['binary'],
+      },
+    });
+    expect(ws(['--url', QEMU, '--host', 'qemu.example', '--port', '5701', 'screenshot', 'a.png'])).toMatchObject({
+      host: 'qemu.example',
+      port: 5701,
+      remote: 'ws://qemu.example:5701/',
+    });
+    expect(ws(['info', `--url=${QEMU}`, '--port=5701', '--host=10.0.0.5']).remote).toBe('ws://10.0.0.5:5701/');
+    // A template without ${port}: the port is the URL's own (for the pointer memory), else the scheme's.
+    expect(ws(['--url', 'ws://vnc.example:6080/websockify', 'info'])).toMatchObject({ port: 6080, usesPort: false, remote: 'ws://vnc.example:6080/websockify' });
+    expect(ws(['--url', 'wss://vnc.example/websockify', 'info'])).toMatchObject({ port: 443, usesPort: false });
+    expect(ws(['--url', 'ws://vnc.example/', 'info']).port).toBe(80);
+    // Without --url, TCP as before, whatever VNC_TICKET holds.
+    expect(parse(['info'], { VNC_TICKET: 'tk' }).globals.websocket).toBeUndefined();
+  });
+
+  test('--ticket, else VNC_TICKET; the printable URL shows neither', () => {
+    expect(ws(['--url', TOKEN, '--port', '6080', '--ticket', 'tok-1', 'info'])).toMatchObject({
+      ticket: 'tok-1',
+      remote: 'wss://127.0.0.1:6080/websockify?token=***',
+    });
+    expect(ws(['--url', TOKEN, '--port', '6080', 'info'], { VNC_TICKET: 'from-env' }).ticket).toBe('from-env');
+    expect(ws(['--url', TOKEN, '--port', '6080', '--ticket', 'from-flag', 'info'], { VNC_TICKET: 'from-env' }).ticket).toBe('from-flag');
+    expect(ws(['--url', TOKEN, '--port', '6080', '--ticket=-dash', 'info']).ticket).toBe('-dash');
+    expect(ws(['--url', 'ws://h:1/${ticket}/x', '--ticket', 'pa th', 'info']).remote).toBe('ws://h:1/***/x');
+    expect(ws(['--url', 'ws://h:1/?p=${password}', 'info'], { VNC_PASSWORD: 'pw' }).remote).toBe('ws://h:1/?p=***');
+    // Query values written into the template are masked too.
+    expect(ws(['--url', 'ws://h:1/?token=inline-secret', 'info']).remote).toBe('ws://h:1/?token=***');
+
+    expect(wsMessage('--url', TOKEN, '--port', '6080', 'info')).toBe('the --url template uses ${ticket}: give it with --ticket T or in VNC_TICKET');
+    expect(usageError(['--url', TOKEN, '--port', '6080', 'info'], { VNC_TICKET: '' }).message).toContain('uses ${ticket}');
+    expect(wsMessage('--url', TOKEN, '--port', '6080', '--ticket', '', 'info')).toBe('--ticket must not be empty');
+    expect(wsMessage('--url', 'ws://h:1/?p=${password}', 'info')).toBe('the --url template uses ${password}: give it with --password or in VNC_PASSWORD');
+    const twice = usageError(['--url', TOKEN, '--port', '6080', '--ticket', 'tk-one', '--ticket', 'tk-two', 'info']);
+    expect(twice.message).toBe('option --ticket is given twice');
+    const dashed = usageError(['--url', TOKEN, '--port', '6080', '--ticket', '-tk-dash', 'info']);
+    expect(dashed.message).toBe('option --ticket needs a value (for a value that starts with "-", write --ticket=VALUE)');
+    for (const error of [twice, dashed]) expect(formatUsageError(error)).not.toMatch(/tk-(one|two|dash)/);
+  });
+
+  test('--var NAME=VALUE fills ${NAME}, repeatable (Proxmox)', () => {
+    const proxmox = ws([
+      '--url', PROXMOX, '--host', 'pve.example', '--port', '8006',
+      '--var', 'node=pve', '--var', 'vmid=100', '--var=vncPort=5900', '--ticket', 'PVEVNC:ABC/+=', 'info',
+    ]);
+    expect(proxmox.vars).toEqual({ node: 'pve', vmid: '100', vncPort: '5900' });
+    expect(proxmox.remote).toBe('wss://pve.example:8006/api2/json/nodes/pve/qemu/100/vncwebsocket?port=***&vncticket=***');
+    expect(ws(['--url', 'ws://h:1/${path}', '--var', 'path=a=b', 'info']).vars).toEqual({ path: 'a=b' });
+    expect(ws(['--url', 'ws://h:1/${path}', '--var', 'path=a b', 'info']).remote).toBe('ws://h:1/a%20b');
+
+    expect(wsMessage('--url', 'ws://h:1/${vmid}', '--var', 'vmid', 'info')).toBe('--var must be name=value, e.g. --var vmid=100; got "vmid"');
+    expect(wsMessage('--url', 'ws://h:1/${vmid}', '--var', '=100', 'info')).toBe(
+      '--var must be name=value with a name of letters, digits and _ (not starting with a digit), e.g. --var vmid=100; got the name ""',
+    );
+    expect(wsMessage('--url', 'ws://h:1/${vmid}', '--var', '1vm=100', 'info')).toContain('got the name "1vm"');
+    expect(wsMessage('--url', 'ws://h:1/${vmid}', '--var', 'vmid=', 'info')).toBe('--var vmid= has an empty value: write name=value, e.g. --var vmid=100');
+    expect(wsMessage('--url', 'ws://h:1/${vmid}', '--var', 'vmid=1', '--var', 'vmid=2', 'info')).toBe('--var vmid is given twice');
+    expect(wsMessage('--url', 'ws://h:1/', '--var', 'vmid=1', 'info')).toBe('--var vmid has no effect: the --url template has no ${vmid}');
+    expect(wsMessage('--url', 'ws://h:1/${vmid}', 'info')).toBe('the --url template uses ${vmid}: give its value with --var vmid=VALUE');
+    expect(wsMessage('--url', 'ws://h:1/${vmid}', '--var', 'vimd=100', 'info')).toBe(
+      'the --url template uses ${vmid}: give its value with --var vmid=VALUE (--var vimd is given: a typo?)',
+    );
+  });
+
+  test('--var may not set host, port, ticket or password, and never shows their values', () => {
+    expect(wsMessage('--url', QEMU, '--port', '1', '--var', 'host=evil', 'info')).toBe('--var host=… is not allowed: give host with --host');
+    expect(wsMessage('--url', QEMU, '--port', '1', '--var', 'port=1', 'info')).toBe('--var port=… is not allowed: give port with --port');
+    expect(wsMessage('--url', QEMU, '--port', '1', '--var', 'ticket=tk-secret', 'info')).toBe(
+      '--var ticket=… is not allowed: give ticket with --ticket (or its environment variable)',
+    );
+    expect(wsMessage('--url', QEMU, '--port', '1', '--var', 'password=pw-secret', 'info')).toBe(
+      '--var password=… is not allowed: give password with --password (or its environment variable)',
+    );
+    expect(wsMessage('--url', QEMU, '--port', '1', '--var', 'ticket', 'info')).toContain('--var ticket=… is not allowed');
+  });
+
+  test("--header 'Name: value', repeatable; errors never show the value", () => {
+    expect(
+      ws([
+        '--url', QEMU, '--port', '1',
+        '--header', 'Authorization: PVEAPIToken=root@pam!vnc=1234-abcd',
+        '--header=Cookie:PVEAuthCookie=PVE:root@pam:65F0::sig/+=',
+        '--header', 'Origin: http://127.0.0.1:1',
+        '--header', 'X-Empty:',
+        'info',
+      ]).headers,
+    ).toEqual({
+      Authorization: 'PVEAPIToken=root@pam!vnc=1234-abcd',
+      Cookie: 'PVEAuthCookie=PVE:root@pam:65F0::sig/+=',
+      Origin: 'http://127.0.0.1:1',
+      'X-Empty': '',
+    });
+
+    const noColon = usageError(['--url', QEMU, '--port', '1', '--header', 'Authorization PVEAPIToken=hdr-secret', 'info']);
+    expect(noColon.message).toBe(
+      `--header must be 'Name: value', e.g. 'Authorization: PVEAPIToken=…'; the one given has no ":" (its text is not shown: it may be secret)`,
+    );
+    const badName = usageError(['--url', QEMU, '--port', '1', '--header', 'Bearer hdr-secret: x', 'info']);
+    expect(badName.message).toBe(`--header must be 'Name: value' with a header name before the ":" (letters, digits and -, e.g. Authorization or Cookie)`);
+    expect(wsMessage('--url', QEMU, '--port', '1', '--header', ': hdr-secret', 'info')).toBe(badName.message);
+    const twice = usageError(['--url', QEMU, '--port', '1', '--header', 'Cookie: a=hdr-secret', '--header', 'cookie: b=hdr-secret', 'info']);
+    expect(twice.message).toBe('--header cookie is given twice');
+    const multiline = usageError(['--url', QEMU, '--port', '1', '--header', 'Cookie: hdr-secret\r\nX-Evil: 1', 'info']);
+    expect(multiline.message).toBe('--header Cookie: the value must be one line of text');
+    for (const error of [noColon, badName, twice, multiline]) {
+      expect(error.usage).toBe(websocketUsageLine());
+      expect(formatUsageError(error)).not.toContain('hdr-secret');
+    }
+    expect(wsMessage('--url', QEMU, '--port', '1', '--header', 'Sec-WebSocket-Protocol: base64', 'info')).toBe(
+      '--header Sec-WebSocket-Protocol is not allowed: the WebSocket handshake sets it (use --subprotocol)',
+    );
+    expect(wsMessage('--url', QEMU, '--port', '1', '--header', 'Upgrade: h2c', 'info')).toBe('--header Upgrade is not allowed: the WebSocket handshake sets it');
+  });
+
+  test('--subprotocol binary|none', () => {
+    expect(ws(['--url', QEMU, '--port', '1', 'info']).subprotocols).toEqual(['binary']);
+    expect(ws(['--url', QEMU, '--port', '1', '--subprotocol', 'binary', 'info']).subprotocols).toEqual(['binary']);
+    expect(ws(['--url', QEMU, '--port', '1', '--subprotocol', 'none', 'info']).subprotocols).toEqual([]);
+    expect(wsMessage('--url', QEMU, '--port', '1', '--subprotocol', 'base64', 'info')).toBe('--subprotocol must be binary or none, got "base64"');
+    expect(wsMessage('--url', QEMU, '--port', '1', '--subprotocol', '', 'info')).toBe('--subprotocol must be binary or none, got ""');
+  });
+
+  test('--ca-file PEM and --insecure: for wss:// (and TCP, for VeNCrypt), not both, not for ws://', () => {
+    const trusted = parse(['--url', TOKEN, '--port', '1', '--ticket', 't', '--ca-file', 'server.pem', 'info']).globals;
+    expect([trusted.caFile, trusted.insecure]).toEqual(['server.pem', false]);
+    const insecure = parse(['--url', TOKEN, '--port', '1', '--ticket', 't', '--insecure', 'info']).globals;
+    expect([insecure.caFile, insecure.insecure]).toEqual([undefined, true]);
+    expect(parse(['--ca-file', 'ca.pem', 'info']).globals).toMatchObject({ caFile: 'ca.pem', websocket: undefined });
+    expect(parse(['--insecure', 'info']).globals).toMatchObject({ insecure: true, websocket: undefined });
+
+    expect(wsMessage('--url', TOKEN, '--port', '1', '--ticket', 't', '--ca-file', 'a.pem', '--insecure', 'info')).toBe(
+      'use either --ca-file (trust this certificate) or --insecure (trust any), not both',
+    );
+    expect(wsMessage('--url', QEMU, '--port', '1', '--ca-file', 'a.pem', 'info')).toBe('--ca-file applies to wss:// URLs only: this one is ws://, without TLS');
+    expect(wsMessage('--url', QEMU, '--port', '1', '--insecure', 'info')).toBe('--insecure applies to wss:// URLs only: this one is ws://, without TLS');
+    expect(wsMessage('--ca-file', '', 'info')).toBe('--ca-file must not be empty');
+    expect(message('--insecure=yes', 'info')).toBe('option --insecure takes no value');
+  });
+
+  test('--url usage errors: ports, hosts, displays, bad templates, options without --url', () => {
+    expect(wsMessage('--url', QEMU, 'info')).toBe('the --url template uses ${port}: give it with --port (with --url there is no default port)');
+    expect(wsMessage('--url', QEMU, '--display', '1', 'info')).toBe('--display does not apply with --url: give the port the URL needs with --port');
+    expect(wsMessage('--url', 'ws://vnc.example:6080/', '--port', '6080', 'info')).toBe('--port has no effect: the --url template has no ${port}');
+    expect(wsMessage('--url', 'ws://vnc.example:6080/', '--host', 'vnc.example', 'info')).toBe('--host has no effect: the --url template has no ${host}');
+    expect(wsMessage('--url', '', 'info')).toBe(`--url must not be empty: give a ws:// or wss:// URL, e.g. 'ws://\${host}:\${port}/'`);
+    expect(wsMessage('--url', 'http://${host}:${port}/', '--port', '1', 'info')).toBe(
+      '--url: The WebSocket URL must start with ws:// or wss://, not http:// (template: http://${host}:${port}/).',
+    );
+    expect(wsMessage('--url', 'ws://h:1/${1x}', 'info')).toBe(
+      '--url: The URL template has an invalid placeholder "${1x}": names are letters, digits and _ (e.g. ${vmid}).',
+    );
+    expect(wsMessage('--url', 'vnc.example:6080', 'info')).toMatch(/^--url: The (URL template does not give a valid URL|WebSocket URL must start with ws:\/\/)/);
+    // The template's query (which may hold an inline token) is not echoed.
+    const twice = usageError(['--url', 'ws://h:1/?token=url-one', '--url', 'ws://h:1/?token=url-two', 'info']);
+    expect(twice.message).toBe('option --url is given twice');
+    expect(formatUsageError(usageError(['--url', 'http://h:1/?token=url-secret', 'info']))).not.toContain('url-secret');
+
+    for (const [option, value] of [['--ticket', 't'], ['--var', 'a=b'], ['--header', 'A: b'], ['--subprotocol', 'none']]) {
+      expect(wsMessage(option, value, 'info')).toBe(`option ${option} needs --url (it is for WebSocket connections)`);
+    }
+    expect(message('--tiket', 't', 'info')).toBe('unknown option --tiket (did you mean --ticket?)');
+    expect(message('--insecur', 'info')).toBe('unknown option --insecur (did you mean --insecure?)');
+  });
+
+  test('the WebSocket options work with every command', () => {
+    const flags = ['--url', TOKEN, '--port', '6080', '--ticket', 'tk'];
+    for (const argv of [
+      ['info'],
+      ['screenshot', 'a.png', '--region', '0,0,10,10'],
+      ['move', '1', '2'],
+      ['click'],
+      ['drag', '1', '2', '3', '4'],
+      ['type', 'x'],
+      ['key', 'Return'],
+      ['scroll', 'down'],
+      ['clipboard', 'get'],
+      ['clipboard', 'set', 'x', '--hold', '1'],
+      ['wait-stable'],
+      ['wait-change'],
+      ['position'],
+    ]) {
+      expect(parse([...flags, ...argv]).globals.websocket?.remote).toBe('wss://127.0.0.1:6080/websockify?token=***');
+      expect(parse([...argv, ...flags]).globals.websocket?.ticket).toBe('tk');
+    }
+  });
+
+  test('the help documents the WebSocket options, examples and VNC_TICKET', () => {
+    const help = helpText('1.2.3');
+    expect(help).toContain("vnc-agent --url TEMPLATE [--host H] [--port P] [--ticket T] [--var NAME=VALUE]... [--header 'NAME: VALUE']...");
+    for (const option of ['--url TEMPLATE', '--ticket T', '--var NAME=VALUE', "--header 'NAME: VALUE'", '--subprotocol binary|none', '--ca-file PEM', '--insecure']) {
+      expect(help).toContain(`\n  ${option} `);
+    }
+    expect(help).toContain("$ vnc-agent --url 'wss://${host}:${port}/websockify?token=${ticket}'");
+    expect(help).toContain("$ vnc-agent --url 'ws://${host}:${port}/' --host 10.0.0.5 --port 5701");
+    expect(help).toContain('/api2/json/nodes/${node}/qemu/${vmid}/vncwebsocket?port=${vncPort}&vncticket=${ticket}');
+    expect(help).toContain('--var node=pve --var vmid=100 --var vncPort=5900');
+    expect(help).toContain('--header "Authorization: PVEAPIToken=');
+    expect(help).toMatch(/\n  VNC_TICKET +the ticket when --ticket is not given/);
+    for (const line of help.split('\n')) {
+      if (!line.includes('$ vnc-agent') && !line.startsWith('       vnc-agent') && !line.startsWith('          --')) expect(line.length, line).toBeLessThanOrEqual(110);
+    }
+  });
+});
+
 test.describe('error reports', () => {
   test('one line and a hint, no stack, unless --debug', () => {
     const timeout = new VNCTimeoutError('The screen did not change within 2000 ms.', 2000);
@@ -355,5 +603,31 @@ test.describe('error reports', () => {
     expect(text).toContain('caused by: Error: server said ***');
     expect(redact('a-b-a', 'a')).toBe('***-b-***');
     expect(redact('abc', undefined)).toBe('abc');
+  });
+
+  test('tickets, header values and their credentials are masked too, URL-encoded or not', () => {
+    const { globals } = parse([
+      '--url', 'wss://${host}:${port}/x?vncticket=${ticket}', '--port', '8006',
+      '--ticket', 'PVEVNC:T1/+=', '--password', 'pw-Secret',
+      '--header', 'Authorization: PVEAPIToken=root@pam!vnc=uuid-1234',
+      '--header', 'Cookie: PVEAuthCookie=cookie-5678; lang=en',
+      '--header', 'X-Short: 1',
+      'info',
+    ]);
+    const secrets = secretsOf(globals);
+    for (const secret of ['PVEVNC:T1/+=', 'PVEVNC%3AT1%2F%2B%3D', 'pw-Secret', 'PVEAPIToken=root@pam!vnc=uuid-1234', 'root@pam!vnc=uuid-1234', 'uuid-1234', 'cookie-5678']) {
+      expect(secrets).toContain(secret);
+    }
+    expect(secrets).not.toContain('1');
+    expect(secrets).not.toContain('en');
+
+    const cause = new Error('upgrade of wss://h/x?vncticket=PVEVNC%3AT1%2F%2B%3D failed; sent Authorization PVEAPIToken=root@pam!vnc=uuid-1234');
+    const error = new VNCAuthenticationError('Ticket PVEVNC:T1/+= refused (token uuid-1234, cookie cookie-5678, password pw-Secret).', { cause });
+    const text = formatError(error, { debug: true, password: globals.password, secrets });
+    for (const secret of ['PVEVNC', 'T1/+=', '%3AT1', 'uuid-1234', 'cookie-5678', 'pw-Secret', 'root@pam']) expect(text).not.toContain(secret);
+    expect(text).toContain('vnc-agent: Ticket *** refused (token ***, cookie ***, password ***).');
+    expect(text).toContain('caused by: Error: upgrade of wss://h/x?vncticket=*** failed; sent Authorization ***');
+    expect(redactAll('ab-abc', ['ab', 'abc'])).toBe('***-***');
+    expect(redactAll('plain', [undefined, ''])).toBe('plain');
   });
 });

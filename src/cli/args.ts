@@ -6,7 +6,9 @@
 import { parseArgs } from 'node:util';
 import { keyEventsForText, parseChord } from '../bridge/key-chord.js';
 import type { MouseButton, Point } from '../bridge/mouse.js';
+import { VNCConfigError } from '../errors.js';
 import type { Rect } from '../rfb/framebuffer.js';
+import { expandUrlTemplate, maskUrl, templatePlaceholders } from '../transport/url-template.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 5900;
@@ -41,6 +43,30 @@ export interface GlobalOptions {
   shared: boolean;
   debug: boolean;
   json: boolean;
+  /** --ca-file: a PEM certificate file to trust for TLS (read when running, not here). */
+  caFile: string | undefined;
+  /** --insecure: do not verify the server's TLS certificate. */
+  insecure: boolean;
+  /** --url: connect through a WebSocket; undefined: plain TCP to host:port. */
+  websocket: WebSocketOptions | undefined;
+}
+
+/** The WebSocket half of the global options (with --url). `host` and `port` fill ${host}/${port}. */
+export interface WebSocketOptions {
+  /** --url as given; the placeholders are filled when connecting. */
+  urlTemplate: string;
+  /** The filled URL as it may be printed: query values and the ticket as ***. */
+  remote: string;
+  /** Whether the template uses ${port} (else `port` is only the URL's own port). */
+  usesPort: boolean;
+  /** From --ticket, else VNC_TICKET; never print it. */
+  ticket: string | undefined;
+  /** --var NAME=VALUE, for ${NAME}. */
+  vars: Record<string, string>;
+  /** --header 'Name: value'; the values are secrets (Authorization, Cookie). */
+  headers: Record<string, string>;
+  /** --subprotocol: ['binary'] (default) or [] (none). */
+  subprotocols: string[];
 }
 
 export type ScrollDirection = 'up' | 'down' | 'left' | 'right';
@@ -200,11 +226,13 @@ interface OptionSpec {
   help: string;
   /** Never echo this option's value in error messages. */
   secret?: boolean;
+  /** May be given more than once. */
+  repeatable?: boolean;
 }
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
-  host: { type: 'string', value: 'HOST', help: `VNC server host (default ${DEFAULT_HOST})` },
-  port: { type: 'string', value: 'PORT', help: `VNC server port (default ${DEFAULT_PORT})` },
+  host: { type: 'string', value: 'HOST', help: `VNC server host (default ${DEFAULT_HOST}); with --url it fills \${host}` },
+  port: { type: 'string', value: 'PORT', help: `VNC server port (default ${DEFAULT_PORT}); with --url it fills \${port}, no default` },
   display: { type: 'string', value: 'N', help: 'X display number instead of --port: port 5900+N' },
   password: { type: 'string', value: 'PW', help: 'VNC password (prefer VNC_PASSWORD: argv is visible to other users)', secret: true },
   username: { type: 'string', value: 'USER', help: 'user name, for servers that ask for one' },
@@ -228,7 +256,40 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec> = {
   still: { type: 'string', value: 'MS', help: `how long the screen must stay unchanged (default ${DEFAULT_STILL_MS})` },
 };
 
-const ALL_OPTIONS: Record<string, OptionSpec> = { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS };
+/** Global options for WebSocket connections (--ca-file and --insecure also for VeNCrypt over TCP). */
+export const WEBSOCKET_OPTIONS: Record<string, OptionSpec> = {
+  url: {
+    type: 'string',
+    value: 'TEMPLATE',
+    help: 'connect through this ws:// or wss:// URL instead of TCP; ${host}, ${port}, ${ticket}, ${password} and --var names are filled in',
+    secret: true,
+  },
+  ticket: { type: 'string', value: 'T', help: 'ticket or token for ${ticket}; also the VNC password when none is given (prefer VNC_TICKET)', secret: true },
+  var: { type: 'string', value: 'NAME=VALUE', help: 'the value of ${NAME} in the URL (repeatable)', repeatable: true },
+  header: {
+    type: 'string',
+    value: "'NAME: VALUE'",
+    help: 'an HTTP header for the WebSocket upgrade, e.g. Authorization or Cookie (repeatable; values are never printed)',
+    repeatable: true,
+    secret: true,
+  },
+  subprotocol: { type: 'string', value: 'binary|none', help: 'WebSocket subprotocol to offer (default binary; none: offer none)' },
+  'ca-file': { type: 'string', value: 'PEM', help: "trust this certificate (the server's own or its CA's) for wss:// and VeNCrypt" },
+  insecure: { type: 'boolean', help: "do not verify the server's TLS certificate (warns on stderr; only on a network you trust)" },
+};
+
+const ALL_OPTIONS: Record<string, OptionSpec> = { ...GLOBAL_OPTIONS, ...WEBSOCKET_OPTIONS, ...COMMAND_OPTIONS };
+
+/** The options that only make sense with --url. */
+const URL_ONLY = ['ticket', 'var', 'header', 'subprotocol'];
+
+/** The one-line usage of the WebSocket options, shown with their usage errors. */
+export function websocketUsageLine(): string {
+  return (
+    "usage: vnc-agent --url TEMPLATE [--host HOST] [--port PORT] [--ticket T] [--var NAME=VALUE]... [--header 'NAME: VALUE']... " +
+    '[--subprotocol binary|none] [--ca-file PEM | --insecure] [options] COMMAND [arguments]'
+  );
+}
 
 // ---------------------------------------------------------------------------------------------
 // Suggestions.
@@ -369,6 +430,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
 
   // Options: known, meant for this command, with a value exactly when they take one.
   const values = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
   for (const token of options) {
     const name = token.name ?? '';
     const raw = unmask(token.rawName ?? `--${name}`);
@@ -398,6 +460,10 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       const hint = value === undefined ? '' : ` (for a value that starts with "-", write ${display}=VALUE)`;
       throw new UsageError(`option ${display} needs a value${hint}`, usage);
     }
+    if (spec.repeatable) {
+      lists.set(name, [...(lists.get(name) ?? []), value]);
+      continue;
+    }
     if (values.has(name)) {
       throw new UsageError(`option ${display} is given twice${spec.secret ? '' : ` (${quote(String(values.get(name)))} and ${quote(value)})`}`, usage);
     }
@@ -415,7 +481,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     return { kind: 'help', topic: helpTopic(positionals[1]) };
   }
 
-  const globals = parseGlobals(string, values, env, usage);
+  const globals = parseGlobals(string, values, lists, env, usage);
   return { kind: 'run', globals, command: parseCommand(command, positionals.slice(1), string, values, usage) };
 }
 
@@ -429,10 +495,12 @@ function helpTopic(word: string | undefined): CommandName | undefined {
 function parseGlobals(
   string: (name: string) => string | undefined,
   values: Map<string, string | true>,
+  lists: Map<string, string[]>,
   env: Readonly<Record<string, string | undefined>>,
   usage: string,
 ): GlobalOptions {
-  const host = string('host') ?? DEFAULT_HOST;
+  const hostText = string('host');
+  const host = hostText ?? DEFAULT_HOST;
   if (host.trim() === '') throw new UsageError('--host must not be empty', usage);
   if (/^[^:]*:\d*$/.test(host)) {
     throw new UsageError(`--host takes a host name or address only, got ${quote(host)}: give the port with --port or --display`, usage);
@@ -446,19 +514,181 @@ function parseGlobals(
 
   const flagPassword = string('password');
   const envPassword = env.VNC_PASSWORD === '' ? undefined : env.VNC_PASSWORD;
+  const password = flagPassword ?? envPassword;
   const timeoutText = string('timeout');
   const typingDelayText = string('typing-delay');
+
+  const caFile = string('ca-file');
+  const insecure = values.has('insecure');
+  const wsUsage = websocketUsageLine();
+  if (caFile !== undefined && insecure) throw new UsageError('use either --ca-file (trust this certificate) or --insecure (trust any), not both', wsUsage);
+  if (caFile !== undefined && caFile.trim() === '') throw new UsageError('--ca-file must not be empty', wsUsage);
+
+  const urlTemplate = string('url');
+  let websocket: WebSocketOptions | undefined;
+  if (urlTemplate === undefined) {
+    const stray = URL_ONLY.find((name) => values.has(name) || lists.has(name));
+    if (stray !== undefined) throw new UsageError(`option --${stray} needs --url (it is for WebSocket connections)`, wsUsage);
+  } else {
+    if (displayText !== undefined) {
+      throw new UsageError('--display does not apply with --url: give the port the URL needs with --port', wsUsage);
+    }
+    websocket = parseWebSocket({ urlTemplate, host, hostGiven: hostText !== undefined, port: portText === undefined ? undefined : port, password, caFile, insecure }, string, lists, env, wsUsage);
+    if (portText === undefined) port = urlPort(websocket);
+  }
+
   return {
     host,
     port,
-    password: flagPassword ?? envPassword,
+    password,
     username: string('username'),
     timeoutMs: timeoutText === undefined ? DEFAULT_TIMEOUT_SECONDS * 1000 : Math.max(1, seconds(timeoutText, '--timeout', usage, true)),
     typingDelayMs: typingDelayText === undefined ? undefined : milliseconds(typingDelayText, '--typing-delay', usage, false),
     shared: !values.has('exclusive'),
     debug: values.has('debug'),
     json: values.has('json'),
+    caFile,
+    insecure,
+    websocket,
   };
+}
+
+/** Placeholder names, as the URL templates take them. */
+const PLACEHOLDER_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Names with an option of their own. */
+const RESERVED_VARS = ['host', 'port', 'ticket', 'password'];
+/** An HTTP header name (an RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Headers the WebSocket handshake sets itself. */
+const HANDSHAKE_HEADERS = ['connection', 'upgrade', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol'];
+
+interface UrlContext {
+  urlTemplate: string;
+  host: string;
+  hostGiven: boolean;
+  /** undefined: no --port. */
+  port: number | undefined;
+  password: string | undefined;
+  caFile: string | undefined;
+  insecure: boolean;
+}
+
+/**
+ * The --url options, checked as far as they can be without connecting: every placeholder has a
+ * value, every value is used, and the filled template is a ws:// or wss:// URL. No message shows
+ * the ticket, the password, a header value or the URL's query.
+ */
+function parseWebSocket(
+  context: UrlContext,
+  string: (name: string) => string | undefined,
+  lists: Map<string, string[]>,
+  env: Readonly<Record<string, string | undefined>>,
+  usage: string,
+): WebSocketOptions {
+  const { urlTemplate, host, port, password } = context;
+  if (urlTemplate.trim() === '') throw new UsageError("--url must not be empty: give a ws:// or wss:// URL, e.g. 'ws://${host}:${port}/'", usage);
+  const flagTicket = string('ticket');
+  if (flagTicket === '') throw new UsageError('--ticket must not be empty', usage);
+  const ticket = flagTicket ?? (env.VNC_TICKET === '' ? undefined : env.VNC_TICKET);
+  const vars = parseVars(lists.get('var') ?? [], usage);
+  const headers = parseHeaders(lists.get('header') ?? [], usage);
+  const subprotocolText = string('subprotocol') ?? 'binary';
+  if (subprotocolText !== 'binary' && subprotocolText !== 'none') {
+    throw new UsageError(`--subprotocol must be binary or none, got ${quote(subprotocolText)}`, usage);
+  }
+
+  const placeholders = templatePlaceholders(urlTemplate);
+  for (const name of placeholders) {
+    if (!PLACEHOLDER_NAME.test(name) || name === 'host') continue; // a bad name: expandUrlTemplate says so below
+    if (name === 'port') {
+      if (port === undefined) throw new UsageError('the --url template uses ${port}: give it with --port (with --url there is no default port)', usage);
+    } else if (name === 'ticket') {
+      if (ticket === undefined) throw new UsageError('the --url template uses ${ticket}: give it with --ticket T or in VNC_TICKET', usage);
+    } else if (name === 'password') {
+      if (password === undefined) throw new UsageError('the --url template uses ${password}: give it with --password or in VNC_PASSWORD', usage);
+    } else if (!Object.hasOwn(vars, name)) {
+      const guess = closest(name, Object.keys(vars).filter((given) => !placeholders.includes(given)));
+      throw new UsageError(`the --url template uses \${${name}}: give its value with --var ${name}=VALUE${guess ? ` (--var ${guess} is given: a typo?)` : ''}`, usage);
+    }
+  }
+  if (context.hostGiven && !placeholders.includes('host')) throw new UsageError('--host has no effect: the --url template has no ${host}', usage);
+  if (port !== undefined && !placeholders.includes('port')) throw new UsageError('--port has no effect: the --url template has no ${port}', usage);
+  for (const name of Object.keys(vars)) {
+    if (!placeholders.includes(name)) throw new UsageError(`--var ${name} has no effect: the --url template has no \${${name}}`, usage);
+  }
+
+  let url: URL;
+  try {
+    url = expandUrlTemplate(urlTemplate, { host, port: port ?? 0, ticket, password, ...vars });
+  } catch (error) {
+    if (error instanceof VNCConfigError) throw new UsageError(`--url: ${error.message}`, usage);
+    throw error;
+  }
+  if (url.protocol === 'ws:' && (context.caFile !== undefined || context.insecure)) {
+    throw new UsageError(`--${context.insecure ? 'insecure' : 'ca-file'} applies to wss:// URLs only: this one is ws://, without TLS`, usage);
+  }
+  return {
+    urlTemplate,
+    remote: maskUrl(url, [ticket, password]),
+    usesPort: placeholders.includes('port'),
+    ticket,
+    vars,
+    headers,
+    subprotocols: subprotocolText === 'binary' ? ['binary'] : [],
+  };
+}
+
+/** The port a filled URL connects to, when the template does not use ${port}: its own, else 80/443. */
+function urlPort(websocket: WebSocketOptions): number {
+  const url = new URL(websocket.remote);
+  return url.port ? Number(url.port) : url.protocol === 'wss:' ? 443 : 80;
+}
+
+/** --var NAME=VALUE, each name once, none of the names that have an option of their own. */
+function parseVars(texts: readonly string[], usage: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const text of texts) {
+    const equals = text.indexOf('=');
+    const name = equals < 0 ? text : text.slice(0, equals);
+    if (RESERVED_VARS.includes(name)) {
+      throw new UsageError(`--var ${name}=… is not allowed: give ${name} with --${name}${name === 'password' || name === 'ticket' ? ' (or its environment variable)' : ''}`, usage);
+    }
+    if (equals < 0) throw new UsageError(`--var must be name=value, e.g. --var vmid=100; got ${quote(text)}`, usage);
+    if (!PLACEHOLDER_NAME.test(name)) {
+      throw new UsageError(`--var must be name=value with a name of letters, digits and _ (not starting with a digit), e.g. --var vmid=100; got the name ${quote(name)}`, usage);
+    }
+    if (Object.hasOwn(vars, name)) throw new UsageError(`--var ${name} is given twice`, usage);
+    const value = text.slice(equals + 1);
+    if (value === '') throw new UsageError(`--var ${name}= has an empty value: write name=value, e.g. --var vmid=100`, usage);
+    vars[name] = value;
+  }
+  return vars;
+}
+
+/** --header 'Name: value'. Messages name the header at most, never its value. */
+function parseHeaders(texts: readonly string[], usage: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const seen = new Set<string>();
+  for (const text of texts) {
+    const colon = text.indexOf(':');
+    if (colon < 0) {
+      throw new UsageError(`--header must be 'Name: value', e.g. 'Authorization: PVEAPIToken=…'; the one given has no ":" (its text is not shown: it may be secret)`, usage);
+    }
+    const name = text.slice(0, colon).trim();
+    const value = text.slice(colon + 1).trim();
+    if (!HEADER_NAME.test(name)) {
+      throw new UsageError(`--header must be 'Name: value' with a header name before the ":" (letters, digits and -, e.g. Authorization or Cookie)`, usage);
+    }
+    if (/[\r\n\0]/.test(value)) throw new UsageError(`--header ${name}: the value must be one line of text`, usage);
+    const key = name.toLowerCase();
+    if (HANDSHAKE_HEADERS.includes(key)) {
+      throw new UsageError(`--header ${name} is not allowed: the WebSocket handshake sets it${key === 'sec-websocket-protocol' ? ' (use --subprotocol)' : ''}`, usage);
+    }
+    if (seen.has(key)) throw new UsageError(`--header ${name} is given twice`, usage);
+    seen.add(key);
+    headers[name] = value;
+  }
+  return headers;
 }
 
 function parseCommand(
@@ -596,14 +826,39 @@ function optionLines(options: Record<string, OptionSpec>, names = Object.keys(op
     return `${short}--${name}${spec.type === 'string' ? ` ${spec.value}` : ''}`;
   });
   const width = Math.max(...labels.map((label) => label.length)) + 2;
-  return names.map((name, i) => `  ${labels[i].padEnd(width)}${options[name].help}`);
+  return names.flatMap((name, i) => {
+    const [first, ...rest] = wrap(options[name].help, 2 + width, 104);
+    return [`  ${labels[i].padEnd(width)}${first.trimStart()}`, ...rest];
+  });
 }
 
 const ENVIRONMENT = [
   'Environment:',
   '  VNC_PASSWORD          the password when --password is not given (safer: argv is visible in ps)',
+  '  VNC_TICKET            the ticket when --ticket is not given (with --url)',
   '  VNC_AGENT_STATE_DIR   where vnc-agent remembers the last pointer position per server',
   '                        (default $XDG_RUNTIME_DIR/vnc-agent, else the temp dir)',
+];
+
+const WEBSOCKET_NOTES = [
+  "  Put TEMPLATE in single quotes so that the shell leaves ${...} alone. A value is URL-encoded where it",
+  '  lands in the path or query. The URL is printed with every query value as *** and without the ticket;',
+  '  tickets, passwords and header values are never printed. --ca-file and --insecure also apply to',
+  '  VeNCrypt over plain TCP.',
+  '',
+  'WebSocket examples:',
+  '  websockify / noVNC with a token file (the token picks the desktop):',
+  "      $ vnc-agent --url 'wss://${host}:${port}/websockify?token=${ticket}' --host vnc.example --port 6080 \\",
+  '          --ticket "$TOKEN" info',
+  "  QEMU's own WebSocket listener (-vnc :1,websocket=5701):",
+  "      $ vnc-agent --url 'ws://${host}:${port}/' --host 10.0.0.5 --port 5701 screenshot vm.png",
+  '  Proxmox VE console (ticket and port from POST /nodes/pve/qemu/100/vncproxy with websocket=1;',
+  '  the ticket is also the VNC password):',
+  "      $ vnc-agent --url 'wss://${host}:${port}/api2/json/nodes/${node}/qemu/${vmid}/vncwebsocket?port=${vncPort}&vncticket=${ticket}' \\",
+  '          --host pve.example --port 8006 --var node=pve --var vmid=100 --var vncPort=5900 \\',
+  '          --ticket "$VNC_TICKET" --header "Authorization: PVEAPIToken=$PVE_API_TOKEN" --ca-file pve-ssl.pem info',
+  '  A server with a self-signed certificate, trusted by its PEM file:',
+  "      $ vnc-agent --url 'wss://${host}:${port}/' --host 10.0.0.5 --port 5701 --ca-file server.pem info",
 ];
 
 const EXIT_CODES = [
@@ -633,12 +888,19 @@ export function helpText(version: string, topic?: CommandName): string {
     'Each command connects, acts, and disconnects.',
     '',
     'Usage: vnc-agent [options] COMMAND [arguments]',
+    "       vnc-agent --url TEMPLATE [--host H] [--port P] [--ticket T] [--var NAME=VALUE]... [--header 'NAME: VALUE']...",
+    '                 [--subprotocol binary|none] [--ca-file PEM | --insecure] [options] COMMAND [arguments]',
     '',
     'Commands:',
     ...commands,
     '',
     'Global options (before or after the command):',
     ...optionLines(GLOBAL_OPTIONS),
+    '',
+    'WebSocket options (--url: websockify/noVNC, QEMU websocket=, Proxmox VE vncwebsocket, x11vnc):',
+    ...optionLines(WEBSOCKET_OPTIONS),
+    '',
+    ...WEBSOCKET_NOTES,
     '',
     'Command options:',
     ...optionLines(COMMAND_OPTIONS),

@@ -2,11 +2,21 @@
  * Runs one parsed `vnc-agent` command: connect, act, disconnect. Output goes through `CliIO` so
  * the runner does not depend on the process it runs in.
  */
+import { readFile } from 'node:fs/promises';
 import { keyEventsForText } from '../bridge/key-chord.js';
-import { VNCAgentBridge, VNCStateError, VNCTimeoutError, type Point } from '../index.js';
+import {
+  TCPVNCConnection,
+  VNCAgentBridge,
+  VNCConfigError,
+  VNCStateError,
+  VNCTimeoutError,
+  WebSocketVNCConnection,
+  type Point,
+  type VNCConnection,
+} from '../index.js';
 import type { Command, GlobalOptions } from './args.js';
-import { CliError } from './output.js';
-import { loadPointer, savePointer } from './pointer-state.js';
+import { CliError, redactAll, secretsOf } from './output.js';
+import { loadPointer, savePointer, tcpServerKey, webSocketServerKey } from './pointer-state.js';
 
 export interface CliIO {
   /** Command output. */
@@ -22,10 +32,12 @@ type Json = Record<string, unknown>;
 
 /** Runs `command`; throws on failure. Aborting `signal` disconnects, which ends any wait. */
 export async function runCommand(globals: GlobalOptions, command: Command, io: CliIO, signal?: AbortSignal): Promise<void> {
-  const { host, port } = globals;
-  const remote = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const { host, port, websocket } = globals;
+  const remote = websocket ? websocket.remote : host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const key = websocket ? webSocketServerKey({ ...websocket, host, port }) : tcpServerKey(host, port);
+  const secrets = secretsOf(globals);
   const debug = (text: string) => {
-    if (globals.debug) io.stderr(`vnc-agent: debug: ${text}\n`);
+    if (globals.debug) io.stderr(redactAll(`vnc-agent: debug: ${text}\n`, secrets));
   };
   const print = (human: string | undefined, json: Json) => {
     if (globals.json) io.stdout(`${JSON.stringify(json)}\n`);
@@ -34,14 +46,14 @@ export async function runCommand(globals: GlobalOptions, command: Command, io: C
 
   // Everything that can fail without the server fails before connecting.
   if (command.name === 'position') {
-    const point = await loadPointer(io.env, host, port);
+    const point = await loadPointer(io.env, key);
     if (!point) throw noPointer(remote);
     print(`${point.x} ${point.y}\n`, { ...point });
     return;
   }
   let pointer: Point | undefined;
   if ((command.name === 'click' || command.name === 'scroll') && command.at === undefined) {
-    pointer = await loadPointer(io.env, host, port);
+    pointer = await loadPointer(io.env, key);
     if (!pointer) throw noPointer(remote, command.name);
     debug(`the pointer was last put at ${pointer.x},${pointer.y}`);
   }
@@ -52,11 +64,9 @@ export async function runCommand(globals: GlobalOptions, command: Command, io: C
     if (command.name === 'type') keyEventsForText(text);
   }
 
+  const certificatePem = globals.caFile === undefined ? undefined : await readCaFile(globals.caFile);
   const bridge = new VNCAgentBridge({
-    host,
-    port,
-    password: globals.password,
-    username: globals.username,
+    connection: makeConnection(globals, certificatePem),
     shared: globals.shared,
     timeoutMs: globals.timeoutMs,
     typingDelayMs: globals.typingDelayMs,
@@ -65,7 +75,7 @@ export async function runCommand(globals: GlobalOptions, command: Command, io: C
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (signal?.aborted) throw new CliError('interrupted');
-    debug(`connecting to ${remote} (${globals.shared ? 'shared' : 'exclusive'}, timeout ${globals.timeoutMs / 1000} s${globals.password ? ', with a password' : ''})`);
+    debug(`connecting to ${remote} (${connectionNotes(globals).join(', ')})`);
     await bridge.connect();
     const info = bridge.info;
     debug(`connected: ${JSON.stringify(info.name)} ${info.width}x${info.height}, RFB ${info.protocolVersion}, ${info.securityTypeName}`);
@@ -73,7 +83,7 @@ export async function runCommand(globals: GlobalOptions, command: Command, io: C
     const remember = async () => {
       const position = bridge.mouse.position;
       try {
-        await savePointer(io.env, host, port, position);
+        await savePointer(io.env, key, position);
       } catch (error) {
         debug(`could not record the pointer position: ${(error as Error).message}`);
       }
@@ -169,6 +179,64 @@ export async function runCommand(globals: GlobalOptions, command: Command, io: C
     signal?.removeEventListener('abort', onAbort);
     await bridge.disconnect().catch(() => undefined);
     debug('disconnected');
+  }
+}
+
+/** What the --debug "connecting" line says about the connection: never a secret, only whether it is there. */
+function connectionNotes(globals: GlobalOptions): string[] {
+  const { websocket } = globals;
+  const notes = [globals.shared ? 'shared' : 'exclusive', `timeout ${globals.timeoutMs / 1000} s`];
+  if (websocket) {
+    notes.unshift('WebSocket');
+    if (websocket.ticket) notes.push('with a ticket');
+    const headers = Object.keys(websocket.headers);
+    if (headers.length > 0) notes.push(`header${headers.length > 1 ? 's' : ''} ${headers.join(', ')}`);
+    notes.push(websocket.subprotocols.length > 0 ? `subprotocol ${websocket.subprotocols.join(', ')}` : 'no subprotocol');
+  }
+  if (globals.password) notes.push('with a password');
+  if (globals.caFile !== undefined) notes.push(`trusting ${globals.caFile}`);
+  if (globals.insecure) notes.push('TLS certificate not verified');
+  return notes;
+}
+
+/** The --ca-file's text; a file that cannot be read is a CliError that says why. */
+async function readCaFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'there is no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    throw new CliError(`Cannot read the --ca-file ${JSON.stringify(path)}: ${why}.`, "hint: give the PEM file of the server's certificate, or of the CA that signed it", {
+      cause: error,
+    });
+  }
+}
+
+/** The TCP or (with --url) WebSocket connection the options describe. */
+function makeConnection(globals: GlobalOptions, certificatePem: string | undefined): VNCConnection {
+  const { host, port, password, username, websocket } = globals;
+  const verifySsl = globals.insecure ? false : undefined;
+  if (!websocket) return new TCPVNCConnection({ host, port, password, username, certificatePem, verifySsl });
+  try {
+    return new WebSocketVNCConnection({
+      urlTemplate: websocket.urlTemplate,
+      host,
+      port,
+      ticket: websocket.ticket,
+      password,
+      username,
+      vars: websocket.vars,
+      headers: websocket.headers,
+      subprotocols: websocket.subprotocols,
+      certificatePem,
+      verifySsl,
+    });
+  } catch (error) {
+    if (error instanceof VNCConfigError && globals.caFile !== undefined && /certificatePem/.test(error.message)) {
+      throw new CliError(error.message, `hint: --ca-file ${globals.caFile} must hold a PEM certificate ("-----BEGIN CERTIFICATE-----" …)`, { cause: error });
+    }
+    throw error;
   }
 }
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { helpText, parseCommandLine, UsageError, type GlobalOptions, type ParseResult } from './args.js';
 import { runCommand, type CliIO } from './commands.js';
-import { CliError, formatError, formatUsageError } from './output.js';
+import { CliError, formatError, formatUsageError, secretsOf } from './output.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     // A bug in the parser: say so without a password-bearing argv.
-    process.stderr.write(formatError(error, { debug: argv.includes('--debug'), password: env.VNC_PASSWORD }));
+    process.stderr.write(formatError(error, { debug: argv.includes('--debug'), password: env.VNC_PASSWORD, secrets: [env.VNC_TICKET] }));
     return EXIT_FAILURE;
   }
   if (parsed.kind === 'help') {
@@ -77,12 +77,21 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(formatError(new CliError('interrupted'), { debug: false }));
       return EXIT_INTERRUPTED;
     }
-    process.stderr.write(formatError(error, { debug: globals.debug, password: globals.password, timeoutMs: globals.timeoutMs }));
+    process.stderr.write(formatError(error, { debug: globals.debug, password: globals.password, secrets: secretsOf(globals), timeoutMs: globals.timeoutMs }));
     return EXIT_FAILURE;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+// --insecure makes the library warn once (process.emitWarning, code VNC_TLS_VERIFY_OFF). Node prints
+// warnings itself, unless NODE_NO_WARNINGS or --no-warnings silence them all; this one is about
+// security, so then vnc-agent prints it.
+if (process.env.NODE_NO_WARNINGS === '1' || process.execArgv.includes('--no-warnings')) {
+  process.on('warning', (warning: Error & { code?: string }) => {
+    if (warning.code === 'VNC_TLS_VERIFY_OFF') process.stderr.write(`vnc-agent: warning: ${warning.message}\n`);
+  });
 }
 
 // A closed stdout (`vnc-agent --help | head -1`) is not an error worth a stack trace.

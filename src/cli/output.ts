@@ -1,9 +1,10 @@
 /**
  * What `vnc-agent` prints when something fails: one line with the message, at most one hint line,
- * and (with --debug) the stack and its causes. The password is masked in all of it.
+ * and (with --debug) the stack and its causes. The password, the ticket and header values are
+ * masked in all of it.
  */
 import { VNCError, VNCTimeoutError } from '../index.js';
-import { UsageError } from './args.js';
+import { UsageError, type GlobalOptions } from './args.js';
 
 /** A runtime failure found by the CLI itself (exit code 1), with an optional hint line. */
 export class CliError extends Error {
@@ -20,6 +21,8 @@ export interface ErrorReportOptions {
   debug: boolean;
   /** Masked wherever it would appear. */
   password?: string;
+  /** More secrets to mask (see `secretsOf`). */
+  secrets?: readonly (string | undefined)[];
   /** The --timeout in effect, for the timeout hint. */
   timeoutMs?: number;
 }
@@ -27,6 +30,41 @@ export interface ErrorReportOptions {
 /** Replaces every occurrence of `secret` in `text`. */
 export function redact(text: string, secret: string | undefined): string {
   return secret ? text.split(secret).join('***') : text;
+}
+
+/** Replaces every occurrence of each secret, longest first (so no part of a longer one is left). */
+export function redactAll(text: string, secrets: readonly (string | undefined)[]): string {
+  const sorted = [...new Set(secrets.filter((secret): secret is string => !!secret))].sort((a, b) => b.length - a.length);
+  return sorted.reduce(redact, text);
+}
+
+/** Header values (and parts of them) shorter than this are not masked: they would mask ordinary text. */
+const MIN_SECRET_VALUE = 3;
+const MIN_SECRET_PART = 6;
+
+/**
+ * Everything of a run that must never be printed: the password, the ticket, every header value, as
+ * they are and as they appear URL-encoded; and the credential inside a header value
+ * ("Bearer TOKEN", "PVEAPIToken=user@pam!id=SECRET", "PVEAuthCookie=TICKET; other=…").
+ */
+export function secretsOf(globals: Pick<GlobalOptions, 'password' | 'websocket'>): string[] {
+  const secrets: string[] = [];
+  const add = (secret: string | undefined) => {
+    if (!secret) return;
+    secrets.push(secret);
+    const encoded = encodeURIComponent(secret);
+    if (encoded !== secret) secrets.push(encoded);
+  };
+  add(globals.password);
+  add(globals.websocket?.ticket);
+  for (const value of Object.values(globals.websocket?.headers ?? {})) {
+    if (value.length >= MIN_SECRET_VALUE) add(value);
+    const parts = [value.slice(value.indexOf(' ') + 1), ...value.split(';')];
+    for (const part of parts.flatMap((part) => [part.trim(), part.slice(part.indexOf('=') + 1).trim(), part.slice(part.lastIndexOf('=') + 1).trim()])) {
+      if (part.length >= MIN_SECRET_PART) add(part);
+    }
+  }
+  return [...new Set(secrets)];
 }
 
 /** Collapses a message onto one line. */
@@ -64,7 +102,7 @@ export function formatError(error: unknown, options: ErrorReportOptions): string
   const hint = hintFor(error, options);
   if (hint) lines.push(hint);
   if (options.debug) lines.push(...stackOf(error));
-  return `${redact(lines.join('\n'), options.password)}\n`;
+  return `${redactAll(lines.join('\n'), [options.password, ...(options.secrets ?? [])])}\n`;
 }
 
 /** The text for stderr for a usage error: what is wrong, then the usage line. */
