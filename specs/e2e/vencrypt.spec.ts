@@ -127,8 +127,10 @@ test.describe('X509 sub-types: TLS verified against the certificate', () => {
     await expectWorkingSession(bridgeFor(server, { certificatePem: certPem, username: UNIX_USER, password: UNIX_PASSWORD }), server, 262, 'X509Plain');
   });
 
-  test('X509Vnc (261): trusted certificate, VNC password', async () => {
+  test('X509Vnc (261): trusted certificate, VNC password — also through the bridge\'s own options', async () => {
     await expectWorkingSession(bridgeFor(server, { certificatePem: certPem, password: VNC_PASSWORD }), server, 261, 'X509Vnc');
+    const direct = new VNCAgentBridge({ host: server.host, port: server.port, certificatePem: certPem, password: VNC_PASSWORD, timeoutMs: 10_000 });
+    await expectWorkingSession(direct, server, 261, 'X509Vnc');
   });
 
   test('X509None (260): trusted certificate, no credentials', async () => {
@@ -281,14 +283,10 @@ test.describe('sub-types without TLS, and the default', () => {
       expect(error.message).toContain('unencrypted');
       expect(error.message).toContain('TLSPlain or X509Plain');
 
-      const transport = await new TCPTransportOpener({ host: server.host, port: server.port }).open({ timeoutMs: 5000 });
-      const client = await RFBClient.start(transport, {
-        credentials: { username: UNIX_USER, password: UNIX_PASSWORD },
-        allowPlainWithoutTls: true,
-        timeoutMs: 10_000,
-      });
-      expect(client.info.securityName).toBe('VeNCrypt Plain (256)');
-      await client.close();
+      const optedIn = new VNCAgentBridge({ host: server.host, port: server.port, username: UNIX_USER, password: UNIX_PASSWORD, allowPlainWithoutTls: true });
+      await optedIn.connect();
+      expect(optedIn.info.securityTypeName).toBe('VeNCrypt Plain (256)');
+      await optedIn.disconnect();
     } finally {
       await server.stop();
     }

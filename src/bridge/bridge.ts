@@ -17,6 +17,12 @@ export interface VNCAgentBridgeOptions {
   /** VNC password, when the server asks for one. */
   password?: string;
   username?: string;
+  /** For VeNCrypt's X509 sub-types: a certificate (PEM) to trust besides the system's CAs. */
+  certificatePem?: string;
+  /** Verify the server's VeNCrypt certificate (default true); false works but warns once. */
+  verifySsl?: boolean;
+  /** Allow VeNCrypt Plain (256), which sends the password unencrypted. Default false. */
+  allowPlainWithoutTls?: boolean;
   /** A connection of your own (e.g. WebSocket); replaces host, port and credentials. */
   connection?: VNCConnection;
   /** Leave other clients connected (ClientInit shared flag). Default true. */
@@ -68,6 +74,7 @@ export class VNCAgentBridge implements AsyncDisposable {
 
   private readonly connection: VNCConnection;
   private readonly shared: boolean;
+  private readonly allowPlainWithoutTls: boolean;
   private client: RFBClient | undefined;
   private connecting: Promise<this> | undefined;
 
@@ -75,12 +82,20 @@ export class VNCAgentBridge implements AsyncDisposable {
     if (options === null || typeof options !== 'object') {
       throw new VNCConfigError('VNCAgentBridge needs options: { host, port, password } or { connection }.');
     }
-    if (options.connection && (options.host !== undefined || options.port !== undefined)) {
-      throw new VNCConfigError('Pass either `connection` or `host`/`port` to VNCAgentBridge, not both.');
+    if (options.connection && (options.host !== undefined || options.port !== undefined || options.certificatePem !== undefined || options.verifySsl !== undefined)) {
+      throw new VNCConfigError('Pass either `connection` or `host`/`port`/`certificatePem`/`verifySsl` to VNCAgentBridge, not both: a connection carries its own.');
     }
     this.connection =
       options.connection ??
-      new TCPVNCConnection({ host: options.host as string, port: options.port, password: options.password, username: options.username });
+      new TCPVNCConnection({
+        host: options.host as string,
+        port: options.port,
+        password: options.password,
+        username: options.username,
+        certificatePem: options.certificatePem,
+        verifySsl: options.verifySsl,
+      });
+    this.allowPlainWithoutTls = options.allowPlainWithoutTls ?? false;
     this.shared = options.shared ?? true;
     this.timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'VNCAgentBridge');
     const context: BridgeContext = { session: () => this.session(), timeoutMs: this.timeoutMs };
@@ -146,6 +161,7 @@ export class VNCAgentBridge implements AsyncDisposable {
     this.client = await RFBClient.start(transport, {
       credentials: this.connection.credentials,
       tls: this.connection.tls,
+      allowPlainWithoutTls: this.allowPlainWithoutTls,
       shared: this.shared,
       timeoutMs: Math.max(1, deadline - Date.now()),
     });
