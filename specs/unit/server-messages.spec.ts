@@ -15,6 +15,7 @@ import { RFBClient } from '../../src/rfb/client.js';
 import type { CursorImage } from '../../src/rfb/encodings/cursor.js';
 import { Framebuffer, type Rect } from '../../src/rfb/framebuffer.js';
 import { ServerMessageParser, type ServerMessageHandler } from '../../src/rfb/server-messages.js';
+import { chooseEncodings, createDecoders } from '../../src/rfb/encodings/index.js';
 import {
   ENCODING,
   FakeTransport,
@@ -294,7 +295,10 @@ test.describe('Raw', () => {
       cutText: () => undefined,
       extendedClipboard: () => undefined,
     };
-    const parser = new ServerMessageParser(framebuffer, handler, { advertised: new Set([ENCODING.Cursor, ENCODING.DesktopSize, ENCODING.ExtendedDesktopSize, ENCODING.LastRect]) });
+    const parser = new ServerMessageParser(framebuffer, handler, {
+      advertised: new Set([ENCODING.Cursor, ENCODING.DesktopSize, ENCODING.ExtendedDesktopSize, ENCODING.LastRect]),
+      decoders: createDecoders(chooseEncodings()),
+    });
     const pixels = patternPixels(4, 3, 9);
     const update = framebufferUpdate([rawRect(0, 0, 4, 3, pixels)]);
     const queue = new ByteQueue();

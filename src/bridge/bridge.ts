@@ -1,5 +1,6 @@
 import { VNCConfigError, VNCStateError } from '../errors.js';
 import { RFBClient } from '../rfb/client.js';
+import { chooseEncodings } from '../rfb/encodings/index.js';
 import { Clipboard } from './clipboard.js';
 import { TCPVNCConnection, type VNCConnection } from './connection.js';
 import type { BridgeContext } from './context.js';
@@ -23,6 +24,8 @@ export interface VNCAgentBridgeOptions {
   verifySsl?: boolean;
   /** Allow VeNCrypt Plain (256), which sends the password unencrypted. Default false. */
   allowPlainWithoutTls?: boolean;
+  /** Pixel encodings to offer the server, best first, e.g. ['tight', 'zrle']; default all this client decodes. */
+  encodings?: readonly string[];
   /** A connection of your own (e.g. WebSocket); replaces host, port and credentials. */
   connection?: VNCConnection;
   /** Leave other clients connected (ClientInit shared flag). Default true. */
@@ -75,6 +78,7 @@ export class VNCAgentBridge implements AsyncDisposable {
   private readonly connection: VNCConnection;
   private readonly shared: boolean;
   private readonly allowPlainWithoutTls: boolean;
+  private readonly encodings: readonly string[] | undefined;
   private client: RFBClient | undefined;
   private connecting: Promise<this> | undefined;
 
@@ -96,6 +100,8 @@ export class VNCAgentBridge implements AsyncDisposable {
         verifySsl: options.verifySsl,
       });
     this.allowPlainWithoutTls = options.allowPlainWithoutTls ?? false;
+    this.encodings = options.encodings;
+    chooseEncodings(this.encodings);
     this.shared = options.shared ?? true;
     this.timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'VNCAgentBridge');
     const context: BridgeContext = { session: () => this.session(), timeoutMs: this.timeoutMs };
@@ -162,6 +168,7 @@ export class VNCAgentBridge implements AsyncDisposable {
       credentials: this.connection.credentials,
       tls: this.connection.tls,
       allowPlainWithoutTls: this.allowPlainWithoutTls,
+      encodings: this.encodings,
       shared: this.shared,
       timeoutMs: Math.max(1, deadline - Date.now()),
     });

@@ -11,7 +11,7 @@ import { ByteQueue } from './byte-queue.js';
 import { framebufferUpdateRequest, keyEvent, pointerEvent, setEncodings, setPixelFormat } from './client-messages.js';
 import { Encoding } from './constants.js';
 import type { CursorImage } from './encodings/cursor.js';
-import { DECODERS } from './encodings/index.js';
+import { chooseEncodings, createDecoders, type PixelEncoding } from './encodings/index.js';
 import { ClipboardChannel } from './clipboard-channel.js';
 import { Framebuffer, type Rect } from './framebuffer.js';
 import { Handshake, type HandshakeResult, type HandshakeStartTls } from './handshake.js';
@@ -21,6 +21,8 @@ import { ServerMessageParser } from './server-messages.js';
 
 export interface RFBClientOptions {
   credentials: Credentials;
+  /** Pixel encodings to advertise, best first (names as in PIXEL_ENCODINGS); default all. */
+  encodings?: readonly string[];
   /** ClientInit's shared flag (default true: other clients stay connected). */
   shared?: boolean;
   /** Bound on the handshake (a TLS handshake included) and the first full frame. */
@@ -96,11 +98,14 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   private isReady = false;
   private closedBecause: { error: VNCError | undefined } | undefined;
 
-  private constructor(transport: Transport, queue: ByteQueue, info: HandshakeResult) {
+  private readonly encodings: readonly PixelEncoding[];
+
+  private constructor(transport: Transport, queue: ByteQueue, info: HandshakeResult, encodings: readonly PixelEncoding[]) {
     super();
     this.transport = transport;
     this.queue = queue;
     this.info = info;
+    this.encodings = encodings;
     this.framebuffer = new Framebuffer(info.serverInit.width, info.serverInit.height);
     const advertised = new Set(PSEUDO_ENCODINGS);
     this.clipboardChannel = new ClipboardChannel((bytes) => this.send(bytes));
@@ -125,7 +130,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
         cutText: (text) => this.clipboardChannel.receivedPlain(text),
         extendedClipboard: (message) => this.clipboardChannel.receivedExtended(message),
       },
-      { advertised },
+      { advertised, decoders: createDecoders(encodings) },
     );
   }
 
@@ -134,6 +139,13 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
    * the first full frame has arrived. On failure the transport is destroyed.
    */
   static async start(transport: Transport, options: RFBClientOptions): Promise<RFBClient> {
+    let encodings: PixelEncoding[];
+    try {
+      encodings = chooseEncodings(options.encodings);
+    } catch (error) {
+      transport.destroy();
+      throw error;
+    }
     const queue = new ByteQueue();
     const { timeoutMs } = options;
     let stage = 'waiting for the server to speak';
@@ -178,7 +190,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
               upgradeToTls(result);
               return;
             }
-            client = new RFBClient(transport, queue, result);
+            client = new RFBClient(transport, queue, result, encodings);
             stage = 'waiting for the first frame';
             client.once('ready', () => {
               clearTimeout(timer);
@@ -257,7 +269,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   }
 
   private begin(): void {
-    const encodings = [...DECODERS.keys(), ...PSEUDO_ENCODINGS];
+    const encodings = [...this.encodings.map((encoding) => encoding.number), ...PSEUDO_ENCODINGS];
     this.sendInBackground(setPixelFormat(RGBX_LITTLE_ENDIAN));
     this.sendInBackground(setEncodings(encodings));
     this.requestUpdate(false);

@@ -9,7 +9,6 @@ import { Encoding, Limits, ServerMessage } from './constants.js';
 import { readCursor, type CursorImage } from './encodings/cursor.js';
 import type { Decoder, RectangleInProgress } from './encodings/decoder.js';
 import { checkDesktopSize, skipExtendedDesktopSize } from './encodings/desktop-size.js';
-import { DECODERS } from './encodings/index.js';
 import { decodeLatin1, parseExtendedClipboard, type ExtendedClipboardMessage } from './extended-clipboard.js';
 import type { Framebuffer, Rect } from './framebuffer.js';
 
@@ -39,6 +38,8 @@ export interface ServerMessageHandler {
 export interface ServerMessageParserOptions {
   /** Pseudo-encodings advertised to the server: only these may appear. */
   advertised: ReadonlySet<number>;
+  /** This connection's pixel decoders, by encoding number. */
+  decoders: ReadonlyMap<number, Decoder>;
 }
 
 type State =
@@ -58,11 +59,13 @@ export class ServerMessageParser {
   private readonly framebuffer: Framebuffer;
   private readonly handler: ServerMessageHandler;
   private readonly advertised: ReadonlySet<number>;
+  private readonly decoders: ReadonlyMap<number, Decoder>;
 
   constructor(framebuffer: Framebuffer, handler: ServerMessageHandler, options: ServerMessageParserOptions) {
     this.framebuffer = framebuffer;
     this.handler = handler;
     this.advertised = options.advertised;
+    this.decoders = options.decoders;
   }
 
   /** Parses as much as the queue holds. Throws VNCProtocolError for bytes that break the protocol. */
@@ -160,7 +163,7 @@ export class ServerMessageParser {
       encoding: queue.s32(),
       progress: 0,
     };
-    const decoder = DECODERS.get(rect.encoding);
+    const decoder = this.decoders.get(rect.encoding);
     if (decoder) {
       if (!this.framebuffer.contains(rect)) {
         throw new VNCProtocolError(
