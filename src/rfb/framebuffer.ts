@@ -67,6 +67,21 @@ export class Framebuffer {
     else for (let row = 0; row < target.height; row++) copyRow(row);
   }
 
+  /** Fills a rectangle with one colour (R, G, B). */
+  fill(rect: Rect, red: number, green: number, blue: number): void {
+    const stride = this.width * BYTES_PER_PIXEL;
+    const first = rect.y * stride + rect.x * BYTES_PER_PIXEL;
+    const rowBytes = rect.width * BYTES_PER_PIXEL;
+    if (rowBytes === 0 || rect.height === 0) return;
+    for (let offset = first; offset < first + rowBytes; offset += BYTES_PER_PIXEL) {
+      this.data[offset] = red;
+      this.data[offset + 1] = green;
+      this.data[offset + 2] = blue;
+    }
+    // Every further row is a copy of the first.
+    for (let row = 1; row < rect.height; row++) this.data.copyWithin(first + row * stride, first, first + rowBytes);
+  }
+
   /** A copy of `region` (default: all of it) as RGBA with alpha 255. */
   capture(region: Rect = { x: 0, y: 0, width: this.width, height: this.height }): Frame {
     const { x, y, width, height } = region;
