@@ -3,14 +3,52 @@ export { VNCAgentBridge, DEFAULT_TIMEOUT_MS, type VNCAgentBridgeOptions, type Se
 export { TCPVNCConnection, type VNCConnection, type TCPVNCConnectionOptions } from './bridge/connection.js';
 export { WebSocketVNCConnection, type WebSocketVNCConnectionOptions } from './bridge/websocket-connection.js';
 export { createWebSocketVNC, proxmoxConnection, PROXMOX_URL_TEMPLATE, type ProxmoxVNCOptions } from './proxmox/index.js';
+export {
+  loadTargets,
+  parseTargets,
+  resolveTarget,
+  describeTarget,
+  launchTarget,
+  runProvider,
+  DEFAULT_TARGETS_FILE,
+  DEFAULT_TARGETS_YAML,
+  EMBEDDED_TARGETS_FILE,
+  VNCTargetsFileError,
+  type LoadTargetsOptions,
+  type ParseTargetsOptions,
+  type ResolveTargetOptions,
+  type LaunchTargetOptions,
+  type LaunchedTarget,
+  type TargetProvider,
+  type ProviderContext,
+  type ProviderResult,
+  type ConfigProblem,
+  type SourceLocation,
+  type TargetsFile,
+  type TargetConfig,
+  type TargetDefaults,
+  type TargetConnection,
+  type TcpTargetConnection,
+  type WebSocketTargetConnection,
+  type TargetCredentials,
+  type CertificateConfig,
+  type ProviderConfig,
+  type LaunchConfig,
+  type LocalDesktopLaunch,
+  type CommandLaunch,
+  type CompareSettings,
+} from './config/index.js';
 export { expandUrlTemplate, maskUrl, templatePlaceholders } from './transport/url-template.js';
 export type { TlsTrust } from './transport/tls.js';
-export type { Mouse, MouseButton, Point, ClickOptions, DragOptions } from './bridge/mouse.js';
+export type { Mouse, MouseButton, Point, ClickOptions, DragOptions, ClickImageOptions } from './bridge/mouse.js';
 export type { Keyboard, TypeOptions } from './bridge/keyboard.js';
 export type { Scroll, ScrollOptions } from './bridge/scroll.js';
 export type { Clipboard, GetTextOptions } from './bridge/clipboard.js';
 export type { Screen, CaptureOptions, ScreenshotOptions, WaitForChangeOptions, WaitForStableOptions } from './bridge/screen.js';
 export { encodePng, decodePng } from './bridge/png.js';
+export { compareFrames, checkMatch, type CompareOptions, type CompareResult, type MatchTolerance, type FrameSize } from './bridge/image-diff.js';
+export { findImage, closestMatch, loadImage, type FindImageOptions, type FindOnScreenOptions, type Match, type ImageSource } from './bridge/image-search.js';
+export { encodeApng, type ApngOptions } from './bridge/apng.js';
 export type { RFBClient, RFBClientEvents } from './rfb/client.js';
 export type { Frame, Rect } from './rfb/framebuffer.js';
 export type { CursorImage } from './rfb/encodings/cursor.js';

@@ -4,6 +4,8 @@ import { type KeyEvent, keyEventsForChord, keyEventsForText, parseChord, resolve
 import { sleep } from './waiting.js';
 
 export interface TypeOptions {
+  /** Mask this text in test steps, traces and reports (passwords). */
+  secret?: boolean;
   /** Pause after each character, in ms. Default: the bridge's typing delay (about 30 keys/s); 0 = as fast as the connection takes it. */
   delayMs?: number;
 }

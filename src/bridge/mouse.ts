@@ -1,5 +1,6 @@
 import { VNCInputError } from '../errors.js';
 import type { BridgeContext } from './context.js';
+import { lookForImage, type FindOnScreenOptions, type ImageSource, type Match } from './image-search.js';
 import { sleep } from './waiting.js';
 
 export type MouseButton = 'left' | 'middle' | 'right';
@@ -32,6 +33,12 @@ export interface DragOptions {
   steps?: number;
   /** Pause between steps. Default 0. */
   delayMs?: number;
+}
+
+export interface ClickImageOptions extends FindOnScreenOptions {
+  button?: MouseButton;
+  /** Click this far from the match's centre. */
+  offset?: Point;
 }
 
 function buttonMask(button: unknown): number {
@@ -140,6 +147,18 @@ export class Mouse {
 
   doubleClick(x?: number, y?: number, options: { button?: MouseButton } = {}): Promise<void> {
     return this.click(x, y, { button: options.button, count: 2 });
+  }
+
+  /**
+   * Waits for `image` (a frame, PNG bytes or a PNG file path) on the screen, like
+   * `screen.waitForImage`, and clicks its centre (plus `offset`). Resolves with the match.
+   */
+  async clickImage(image: ImageSource, options: ClickImageOptions = {}): Promise<Match> {
+    const match = (await lookForImage(this.context, image, options, { what: 'mouse.clickImage', defaultTimeoutMs: this.context.timeoutMs, onTimeout: 'throw' }))!;
+    const x = match.x + Math.floor(match.width / 2) + (options.offset?.x ?? 0);
+    const y = match.y + Math.floor(match.height / 2) + (options.offset?.y ?? 0);
+    await this.click(x, y, { button: options.button });
+    return match;
   }
 
   /** Presses at `from`, moves in steps to `to`, releases there. The button is released even if a step fails. */

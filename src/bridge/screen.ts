@@ -4,6 +4,7 @@ import { VNCInputError, VNCStateError } from '../errors.js';
 import type { CursorImage } from '../rfb/encodings/cursor.js';
 import type { Frame, Rect } from '../rfb/framebuffer.js';
 import type { BridgeContext } from './context.js';
+import { lookForImage, type FindOnScreenOptions, type ImageSource, type Match } from './image-search.js';
 import { encodePng } from './png.js';
 import { checkTimeout, waitFor } from './waiting.js';
 
@@ -148,5 +149,19 @@ export class Screen {
       },
     );
     return this.capture({ region: options.region });
+  }
+
+  /**
+   * Where `image` (a frame, PNG bytes or a PNG file path) is on the screen: the best match with at
+   * least `similarity`, or null. Looks once, or with `timeoutMs` keeps looking as the screen changes.
+   */
+  find(image: ImageSource, options: FindOnScreenOptions = {}): Promise<Match | null> {
+    return lookForImage(this.context, image, options, { what: 'screen.find', defaultTimeoutMs: 0, onTimeout: 'null' });
+  }
+
+  /** Like `find`, but waits (default: the bridge's timeout) and throws VNCTimeoutError naming the closest match seen. */
+  async waitForImage(image: ImageSource, options: FindOnScreenOptions = {}): Promise<Match> {
+    const match = await lookForImage(this.context, image, options, { what: 'screen.waitForImage', defaultTimeoutMs: this.context.timeoutMs, onTimeout: 'throw' });
+    return match!;
   }
 }
