@@ -206,7 +206,10 @@ export const ENCODING = {
   CopyRect: 1,
   RRE: 2,
   Hextile: 5,
+  Zlib: 6,
   Tight: 7,
+  /** TRLE: a real encoding this client does not decode. */
+  TRLE: 15,
   ZRLE: 16,
   DesktopSize: -223,
   LastRect: -224,
@@ -327,6 +330,85 @@ export function patternPixels(width: number, height: number, salt = 0): Uint8Arr
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// RRE (encoding 2) and Hextile (encoding 5), rfbproto "RRE Encoding" / "Hextile Encoding"
+
+export type RGB = readonly [number, number, number];
+
+/** One pixel on the wire in the client's format: R, G, B, then the padding byte (default 0). */
+export function wirePixel([r, g, b]: RGB, padByte = 0): Uint8Array {
+  return Uint8Array.of(r, g, b, padByte);
+}
+
+export interface RRESubrect {
+  colour: RGB;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** An RRE rectangle: u32 subrectangle count (`count` overrides it), background pixel, then per subrectangle a pixel and u16 x, y, width, height. */
+export function rreRect(x: number, y: number, width: number, height: number, background: RGB, subrects: readonly RRESubrect[], options: { count?: number } = {}): Uint8Array {
+  return concat(
+    rectHeader(x, y, width, height, ENCODING.RRE),
+    u32(options.count ?? subrects.length),
+    wirePixel(background),
+    ...subrects.map((s) => concat(wirePixel(s.colour), u16(s.x), u16(s.y), u16(s.width), u16(s.height))),
+  );
+}
+
+/** A Hextile subrectangle inside its tile; `colour` only in tiles whose subrectangles are coloured. */
+export interface HextileSubrect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  colour?: RGB;
+}
+
+/**
+ * One Hextile tile: `{ raw }` (the tile's RGBX pixels), or a background and/or foreground (each
+ * left out to carry over from the previous tile) and subrectangles. `subrects` present sets
+ * AnySubrects (even when empty); any subrectangle with a colour sets SubrectsColoured, and then all
+ * need one. `mask` overrides the subencoding byte (for malformed tiles).
+ */
+export type HextileTile =
+  | { raw: Uint8Array; mask?: number }
+  | { background?: RGB; foreground?: RGB; subrects?: readonly HextileSubrect[]; mask?: number };
+
+export const HEXTILE = { Raw: 1, BackgroundSpecified: 2, ForegroundSpecified: 4, AnySubrects: 8, SubrectsColoured: 16 } as const;
+
+/** The bytes of one tile: subencoding mask, then what it announces. */
+export function hextileTile(tile: HextileTile): Uint8Array {
+  if ('raw' in tile) return concat(u8(tile.mask ?? HEXTILE.Raw), tile.raw);
+  const subrects = tile.subrects;
+  const coloured = subrects !== undefined && subrects.some((s) => s.colour !== undefined);
+  if (coloured && subrects.some((s) => s.colour === undefined)) throw new Error('hextileTile: in a coloured tile every subrectangle needs a colour');
+  for (const s of subrects ?? []) {
+    if (s.x > 15 || s.y > 15 || s.width < 1 || s.width > 16 || s.height < 1 || s.height > 16) throw new Error(`hextileTile: subrectangle ${JSON.stringify(s)} does not fit the nibbles`);
+  }
+  if (subrects !== undefined && subrects.length > 255) throw new Error('hextileTile: at most 255 subrectangles');
+  const mask =
+    tile.mask ??
+    (tile.background ? HEXTILE.BackgroundSpecified : 0) |
+      (tile.foreground ? HEXTILE.ForegroundSpecified : 0) |
+      (subrects !== undefined ? HEXTILE.AnySubrects : 0) |
+      (coloured ? HEXTILE.SubrectsColoured : 0);
+  return concat(
+    u8(mask),
+    tile.background ? wirePixel(tile.background) : new Uint8Array(0),
+    tile.foreground ? wirePixel(tile.foreground) : new Uint8Array(0),
+    subrects !== undefined ? u8(subrects.length) : new Uint8Array(0),
+    ...(subrects ?? []).map((s) => concat(s.colour ? wirePixel(s.colour) : new Uint8Array(0), u8((s.x << 4) | s.y), u8(((s.width - 1) << 4) | (s.height - 1)))),
+  );
+}
+
+/** A Hextile rectangle: its tiles in order, left to right, top to bottom (not checked against the size). */
+export function hextileRect(x: number, y: number, width: number, height: number, tiles: readonly HextileTile[]): Uint8Array {
+  return concat(rectHeader(x, y, width, height, ENCODING.Hextile), ...tiles.map(hextileTile));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -63,8 +63,14 @@ const VERSION_REPLY = {
 type Negotiated = keyof typeof VERSION_REPLY;
 
 /** The encodings a client that decodes only Raw and CopyRect may advertise, and must. */
+/** Every encoding the client decodes, best first, then the pseudo-encodings (lossless: no JPEG quality level). */
 const EXPECTED_ENCODINGS = [
   ENCODING.CopyRect,
+  ENCODING.Tight,
+  ENCODING.ZRLE,
+  ENCODING.Hextile,
+  ENCODING.Zlib,
+  ENCODING.RRE,
   ENCODING.Raw,
   ENCODING.Cursor,
   ENCODING.DesktopSize,
@@ -608,7 +614,7 @@ test.describe('after ServerInit', () => {
     expect(encodings).toContain(-224);
     expect(encodings).toContain(0xc0a1e5ce | 0);
     expect(new Set(encodings).size).toBe(encodings.length);
-    // Nothing it cannot decode: no Hextile, RRE, Zlib, Tight, ZRLE, JPEG/compression levels.
+    // Nothing it cannot decode (no TRLE, no TightPNG), and no JPEG quality or compression level by default.
     expect([...encodings].sort((a, b) => a - b)).toEqual([...EXPECTED_ENCODINGS].sort((a, b) => a - b));
     // Then the first frame arrives and start() resolves.
     transport.deliver(framebufferUpdate([rawRect(0, 0, 300, 200, patternPixels(300, 200))]), 'random', 7);

@@ -1,6 +1,7 @@
 import { VNCConfigError, VNCStateError } from '../errors.js';
 import { RFBClient } from '../rfb/client.js';
 import { chooseEncodings } from '../rfb/encodings/index.js';
+import { checkCompressionLevel, checkQuality, type CompressionLevel, type Quality } from '../rfb/quality.js';
 import { Clipboard } from './clipboard.js';
 import { TCPVNCConnection, type VNCConnection } from './connection.js';
 import type { BridgeContext } from './context.js';
@@ -26,6 +27,14 @@ export interface VNCAgentBridgeOptions {
   allowPlainWithoutTls?: boolean;
   /** Pixel encodings to offer the server, best first, e.g. ['tight', 'zrle']; default all this client decodes. */
   encodings?: readonly string[];
+  /**
+   * 'lossless' (default): the server is asked for no JPEG, so the screen is pixel-exact. A JPEG
+   * quality level 0 (smallest) to 9 (best) lets Tight servers send JPEG for photo-like areas:
+   * less bandwidth, approximate pixels.
+   */
+  quality?: Quality;
+  /** zlib compression level 0 (fastest) to 9 (smallest) to ask the server for; default: the server's choice. */
+  compressionLevel?: CompressionLevel;
   /** A connection of your own (e.g. WebSocket); replaces host, port and credentials. */
   connection?: VNCConnection;
   /** Leave other clients connected (ClientInit shared flag). Default true. */
@@ -79,6 +88,8 @@ export class VNCAgentBridge implements AsyncDisposable {
   private readonly shared: boolean;
   private readonly allowPlainWithoutTls: boolean;
   private readonly encodings: readonly string[] | undefined;
+  private readonly quality: Quality;
+  private readonly compressionLevel: CompressionLevel | undefined;
   private client: RFBClient | undefined;
   private connecting: Promise<this> | undefined;
 
@@ -102,6 +113,8 @@ export class VNCAgentBridge implements AsyncDisposable {
     this.allowPlainWithoutTls = options.allowPlainWithoutTls ?? false;
     this.encodings = options.encodings;
     chooseEncodings(this.encodings);
+    this.quality = checkQuality(options.quality, 'VNCAgentBridge');
+    this.compressionLevel = checkCompressionLevel(options.compressionLevel, 'VNCAgentBridge');
     this.shared = options.shared ?? true;
     this.timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'VNCAgentBridge');
     const context: BridgeContext = { session: () => this.session(), timeoutMs: this.timeoutMs };
@@ -169,6 +182,8 @@ export class VNCAgentBridge implements AsyncDisposable {
       tls: this.connection.tls,
       allowPlainWithoutTls: this.allowPlainWithoutTls,
       encodings: this.encodings,
+      quality: this.quality,
+      compressionLevel: this.compressionLevel,
       shared: this.shared,
       timeoutMs: Math.max(1, deadline - Date.now()),
     });

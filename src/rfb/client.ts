@@ -16,6 +16,7 @@ import { ClipboardChannel } from './clipboard-channel.js';
 import { Framebuffer, type Rect } from './framebuffer.js';
 import { Handshake, type HandshakeResult, type HandshakeStartTls } from './handshake.js';
 import { RGBX_LITTLE_ENDIAN } from './pixel-format.js';
+import { checkCompressionLevel, checkQuality, qualityPseudoEncodings, type CompressionLevel, type Quality } from './quality.js';
 import type { Credentials } from './security/security.js';
 import { ServerMessageParser } from './server-messages.js';
 
@@ -23,6 +24,10 @@ export interface RFBClientOptions {
   credentials: Credentials;
   /** Pixel encodings to advertise, best first (names as in PIXEL_ENCODINGS); default all. */
   encodings?: readonly string[];
+  /** 'lossless' (default: no JPEG, pixel-exact) or a JPEG quality level 0–9 the server may use (Tight). */
+  quality?: Quality;
+  /** zlib compression level 0–9 to ask the server for; default: the server's choice. */
+  compressionLevel?: CompressionLevel;
   /** ClientInit's shared flag (default true: other clients stay connected). */
   shared?: boolean;
   /** Bound on the handshake (a TLS handshake included) and the first full frame. */
@@ -64,7 +69,7 @@ export interface RFBClientEvents {
   closed: [error: VNCError | undefined];
 }
 
-/** Pseudo-encodings advertised after the pixel encodings. */
+/** Pseudo-encodings always advertised after the pixel encodings (quality and compression level follow when asked for). */
 const PSEUDO_ENCODINGS: readonly number[] = [
   Encoding.Cursor,
   Encoding.DesktopSize,
@@ -99,15 +104,17 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   private closedBecause: { error: VNCError | undefined } | undefined;
 
   private readonly encodings: readonly PixelEncoding[];
+  private readonly pseudoEncodings: readonly number[];
 
-  private constructor(transport: Transport, queue: ByteQueue, info: HandshakeResult, encodings: readonly PixelEncoding[]) {
+  private constructor(transport: Transport, queue: ByteQueue, info: HandshakeResult, encodings: readonly PixelEncoding[], pseudoEncodings: readonly number[]) {
     super();
     this.transport = transport;
     this.queue = queue;
     this.info = info;
     this.encodings = encodings;
+    this.pseudoEncodings = pseudoEncodings;
     this.framebuffer = new Framebuffer(info.serverInit.width, info.serverInit.height);
-    const advertised = new Set(PSEUDO_ENCODINGS);
+    const advertised = new Set(pseudoEncodings);
     this.clipboardChannel = new ClipboardChannel((bytes) => this.send(bytes));
     this.clipboardChannel.on('text', (text) => this.emit('clipboard', text));
     this.parser = new ServerMessageParser(
@@ -140,8 +147,12 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
    */
   static async start(transport: Transport, options: RFBClientOptions): Promise<RFBClient> {
     let encodings: PixelEncoding[];
+    let pseudoEncodings: number[];
     try {
       encodings = chooseEncodings(options.encodings);
+      const quality = checkQuality(options.quality, 'RFBClient');
+      const compressionLevel = checkCompressionLevel(options.compressionLevel, 'RFBClient');
+      pseudoEncodings = [...PSEUDO_ENCODINGS, ...qualityPseudoEncodings(quality, compressionLevel)];
     } catch (error) {
       transport.destroy();
       throw error;
@@ -190,7 +201,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
               upgradeToTls(result);
               return;
             }
-            client = new RFBClient(transport, queue, result, encodings);
+            client = new RFBClient(transport, queue, result, encodings, pseudoEncodings);
             stage = 'waiting for the first frame';
             client.once('ready', () => {
               clearTimeout(timer);
@@ -269,7 +280,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   }
 
   private begin(): void {
-    const encodings = [...this.encodings.map((encoding) => encoding.number), ...PSEUDO_ENCODINGS];
+    const encodings = [...this.encodings.map((encoding) => encoding.number), ...this.pseudoEncodings];
     this.sendInBackground(setPixelFormat(RGBX_LITTLE_ENDIAN));
     this.sendInBackground(setEncodings(encodings));
     this.requestUpdate(false);

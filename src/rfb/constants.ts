@@ -92,7 +92,13 @@ export const Encoding = {
   Zlib: 6,
   Tight: 7,
   ZRLE: 16,
+  /** Tight with PNG in place of basic compression. */
+  TightPNG: -260,
   /** Pseudo-encodings. */
+  /** JPEG quality level 0 (lowest); level q is QualityLevel0 + q, up to −23 for 9 (Tight). */
+  QualityLevel0: -32,
+  /** zlib compression level 0 (fastest); level n is CompressionLevel0 + n, up to −247 for 9. */
+  CompressionLevel0: -256,
   DesktopSize: -223,
   LastRect: -224,
   Cursor: -239,

@@ -30,9 +30,6 @@ export function readCursor(rect: Rect, queue: ByteQueue): CursorImage | null | u
   const sizes = cursorBytes(width, height);
   if (!queue.has(sizes.pixels + sizes.mask)) return undefined;
   if (width === 0 || height === 0) return null;
-  if (rect.x >= width || rect.y >= height) {
-    throw new VNCProtocolError(`Cursor hotspot (${rect.x},${rect.y}) lies outside its ${width}x${height} image.`);
-  }
   const data = queue.take(sizes.pixels);
   const mask = queue.view(sizes.mask);
   const maskStride = Math.ceil(width / 8);
@@ -42,5 +39,6 @@ export function readCursor(rect: Rect, queue: ByteQueue): CursorImage | null | u
       data[(y * width + x) * BYTES_PER_PIXEL + 3] = visible ? 255 : 0;
     }
   }
-  return { width, height, hotspotX: rect.x, hotspotY: rect.y, data };
+  // Servers do send hotspots outside the image (x11vnc: (0,2) on a 1x2 cursor); keep them inside.
+  return { width, height, hotspotX: Math.min(rect.x, width - 1), hotspotY: Math.min(rect.y, height - 1), data };
 }

@@ -2,7 +2,12 @@ import { VNCConfigError } from '../../errors.js';
 import { Encoding } from '../constants.js';
 import { copyRectDecoder } from './copy-rect.js';
 import type { Decoder } from './decoder.js';
+import { createHextileDecoder } from './hextile.js';
 import { rawDecoder } from './raw.js';
+import { createRREDecoder } from './rre.js';
+import { createTightDecoder } from './tight.js';
+import { createZlibDecoder } from './zlib.js';
+import { createZRLEDecoder } from './zrle.js';
 
 /** The pixel encodings this client decodes, by the names users write (`encodings: ['tight', …]`). */
 export interface PixelEncoding {
@@ -15,6 +20,11 @@ export interface PixelEncoding {
 /** Every pixel encoding this client decodes, best first: the default preference order. */
 export const PIXEL_ENCODINGS: readonly PixelEncoding[] = [
   { name: 'copyrect', number: Encoding.CopyRect, create: () => copyRectDecoder },
+  { name: 'tight', number: Encoding.Tight, create: createTightDecoder },
+  { name: 'zrle', number: Encoding.ZRLE, create: createZRLEDecoder },
+  { name: 'hextile', number: Encoding.Hextile, create: createHextileDecoder },
+  { name: 'zlib', number: Encoding.Zlib, create: createZlibDecoder },
+  { name: 'rre', number: Encoding.RRE, create: createRREDecoder },
   { name: 'raw', number: Encoding.Raw, create: () => rawDecoder },
 ];
 

@@ -1,0 +1,250 @@
+import { VNCProtocolError } from '../../errors.js';
+import type { ByteQueue } from '../byte-queue.js';
+import { BYTES_PER_PIXEL, type Framebuffer } from '../framebuffer.js';
+import type { Decoder, RectangleInProgress } from './decoder.js';
+import { InflateStream, MAX_INFLATE_BYTES, compressedLengthBound } from './inflate-stream.js';
+
+const TILE_SIDE = 64;
+/** A CPIXEL: the pixel format we ask for (32 bpp, depth 24) travels as its three colour bytes R, G, B. */
+const CPIXEL_BYTES = 3;
+/** Most bytes one tile of `area` pixels can take: 1 + the larger of plain RLE (4 per pixel) and palette RLE (127 colours, 2 per pixel). */
+const TILE_OVERHEAD = 1 + 127 * CPIXEL_BYTES;
+
+const Subencoding = {
+  Raw: 0,
+  Solid: 1,
+  /** 2–16: packed palette of that many colours. */
+  PackedPaletteMax: 16,
+  PlainRLE: 128,
+  /** 130–255: palette RLE of (subencoding − 128) colours. */
+  PaletteRLEMin: 130,
+} as const;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The CPIXEL at `offset` as a 32-bit value whose bytes in memory are R, G, B, 0 (the framebuffer's layout). */
+const readCPixel: (bytes: Uint8Array, offset: number) => number = LITTLE_ENDIAN
+  ? (bytes, offset) => bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16)
+  : (bytes, offset) => ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8)) >>> 0;
+
+/**
+ * ZRLE (encoding 16, rfbproto "ZRLE Encoding"): a u32 length, then that many bytes of the
+ * connection's one zlib stream, which inflate to the rectangle's 64×64 tiles, left to right, top
+ * to bottom (the last column and row narrower). Each tile starts with a subencoding byte: 0 raw
+ * CPIXELs, 1 one colour, 2–16 a palette and packed indices (1, 2 or 4 bits, each row padded to a
+ * byte), 128 plain RLE, 130–255 palette RLE; runs may continue onto the next rows of the tile but
+ * never past its end. The payload is framed first (a length beyond what the rectangle could need
+ * is refused before any of it is buffered), inflated in one call, then painted tile by tile;
+ * everything read from the inflated data is bounds-checked, and data left over after the last
+ * tile is an error too. Sent by Xvnc, x11vnc and QEMU.
+ */
+class ZRLEDecoder implements Decoder {
+  readonly name = 'ZRLE';
+  private readonly stream = new InflateStream('ZRLE');
+  private readonly palette = new Uint32Array(128);
+  /** Where a tile is assembled when the framebuffer cannot be written as 32-bit pixels directly. */
+  private readonly tile = new Uint32Array(TILE_SIDE * TILE_SIDE);
+  private framebufferBytes: Buffer | undefined;
+  private framebufferPixels: Uint32Array | undefined;
+
+  decode(rect: RectangleInProgress, queue: ByteQueue, framebuffer: Framebuffer): boolean {
+    if (!queue.has(4)) return false;
+    const length = queue.peekU32();
+    const maxBytes = Math.min(maxInflatedLength(rect.width, rect.height), MAX_INFLATE_BYTES);
+    if (length > compressedLengthBound(maxBytes)) {
+      throw new VNCProtocolError(
+        `${describe(rect)}: ${length} bytes of zlib data is more than its tiles can need (at most ${compressedLengthBound(maxBytes)}).`,
+      );
+    }
+    if (!queue.has(4 + length)) return false;
+    queue.skip(4);
+    const data = this.stream.inflateAll(queue.view(length), maxBytes, describe(rect));
+    this.paint(rect, data, framebuffer);
+    return true;
+  }
+
+  private paint(rect: RectangleInProgress, data: Buffer, framebuffer: Framebuffer): void {
+    const pixels = this.pixelsOf(framebuffer);
+    let offset = 0;
+    for (let tileY = 0; tileY < rect.height; tileY += TILE_SIDE) {
+      const height = Math.min(TILE_SIDE, rect.height - tileY);
+      for (let tileX = 0; tileX < rect.width; tileX += TILE_SIDE) {
+        const width = Math.min(TILE_SIDE, rect.width - tileX);
+        const x = rect.x + tileX;
+        const y = rect.y + tileY;
+        if (pixels) {
+          offset = this.paintTile(rect, tileX, tileY, width, height, data, offset, pixels, y * framebuffer.width + x, framebuffer.width);
+        } else {
+          offset = this.paintTile(rect, tileX, tileY, width, height, data, offset, this.tile, 0, width);
+          const tileBytes = new Uint8Array(this.tile.buffer, 0, width * height * BYTES_PER_PIXEL);
+          framebuffer.putRows(x, y, width, height, tileBytes);
+        }
+      }
+    }
+    if (offset !== data.length) {
+      throw new VNCProtocolError(`${describe(rect)}: ${data.length - offset} bytes of data are left over after the last tile.`);
+    }
+  }
+
+  /** The framebuffer as 32-bit pixels, or undefined when it cannot be viewed so (a big-endian host, an unaligned buffer). */
+  private pixelsOf(framebuffer: Framebuffer): Uint32Array | undefined {
+    const bytes = framebuffer.data;
+    if (bytes !== this.framebufferBytes) {
+      this.framebufferBytes = bytes;
+      this.framebufferPixels = LITTLE_ENDIAN && bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2) : undefined;
+    }
+    return this.framebufferPixels;
+  }
+
+  /**
+   * Paints one tile whose data starts at `offset` into `target` (pixel `base` is the tile's top
+   * left, `stride` pixels per row); returns the offset after the tile.
+   */
+  private paintTile(
+    rect: RectangleInProgress,
+    tileX: number,
+    tileY: number,
+    width: number,
+    height: number,
+    data: Buffer,
+    offset: number,
+    target: Uint32Array,
+    base: number,
+    stride: number,
+  ): number {
+    const end = data.length;
+    const fail = (problem: string) => tileError(rect, tileX, tileY, width, height, problem);
+    if (offset >= end) throw fail('the data ends before the subencoding');
+    const subencoding = data[offset++];
+    const area = width * height;
+
+    if (subencoding === Subencoding.Solid) {
+      if (offset + CPIXEL_BYTES > end) throw fail('the data ends inside the colour');
+      const pixel = readCPixel(data, offset);
+      for (let row = 0, at = base; row < height; row++, at += stride) target.fill(pixel, at, at + width);
+      return offset + CPIXEL_BYTES;
+    }
+
+    if (subencoding === Subencoding.Raw) {
+      if (offset + area * CPIXEL_BYTES > end) throw fail(`the data ends inside the ${area} raw pixels`);
+      for (let row = 0, at = base; row < height; row++, at += stride) {
+        for (let column = 0; column < width; column++, offset += CPIXEL_BYTES) target[at + column] = readCPixel(data, offset);
+      }
+      return offset;
+    }
+
+    if (subencoding <= Subencoding.PackedPaletteMax) {
+      const colours = subencoding;
+      offset = this.readPalette(data, offset, colours, fail);
+      const bits = colours === 2 ? 1 : colours <= 4 ? 2 : 4;
+      const rowBytes = Math.ceil((width * bits) / 8);
+      if (offset + rowBytes * height > end) throw fail('the data ends inside the packed pixels');
+      const palette = this.palette;
+      const mask = (1 << bits) - 1;
+      for (let row = 0, at = base; row < height; row++, at += stride) {
+        let byte = 0;
+        let shift = 0;
+        for (let column = 0; column < width; column++) {
+          if (shift === 0) {
+            byte = data[offset++];
+            shift = 8;
+          }
+          shift -= bits;
+          const index = (byte >> shift) & mask;
+          if (index >= colours) throw fail(`packed pixel (${column},${row}) is palette index ${index} of a ${colours}-colour palette`);
+          target[at + column] = palette[index];
+        }
+      }
+      return offset;
+    }
+
+    if (subencoding === Subencoding.PlainRLE || subencoding >= Subencoding.PaletteRLEMin) {
+      const paletted = subencoding !== Subencoding.PlainRLE;
+      const colours = subencoding - 128;
+      if (paletted) offset = this.readPalette(data, offset, colours, fail);
+      const palette = this.palette;
+      // Runs continue across rows: (column, at) is where the next pixel goes.
+      let done = 0;
+      let column = 0;
+      let at = base;
+      while (done < area) {
+        let pixel: number;
+        let long: boolean;
+        if (paletted) {
+          if (offset >= end) throw fail(`the data ends before the run at pixel ${done}`);
+          const code = data[offset++];
+          const index = code & 0x7f;
+          if (index >= colours) throw fail(`the run at pixel ${done} is palette index ${index} of a ${colours}-colour palette`);
+          pixel = palette[index];
+          long = code >= 0x80;
+        } else {
+          if (offset + CPIXEL_BYTES > end) throw fail(`the data ends before the run at pixel ${done}`);
+          pixel = readCPixel(data, offset);
+          offset += CPIXEL_BYTES;
+          long = true;
+        }
+        let run = 1;
+        let unfinished = false;
+        if (long) {
+          // The length: bytes of 255 add 255 and go on; the last byte (< 255) adds itself.
+          for (;;) {
+            if (offset >= end) throw fail(`the data ends inside the length of the run at pixel ${done}`);
+            const byte = data[offset++];
+            run += byte;
+            if (byte !== 255) break;
+            // Already longer than the tile: no need to read the rest of the length.
+            if (run > area) {
+              unfinished = true;
+              break;
+            }
+          }
+        }
+        if (run > area - done) throw fail(`the run of ${run}${unfinished ? ' or more' : ''} pixels at pixel ${done} goes past the tile's ${area} pixels`);
+        done += run;
+        while (run > 0) {
+          const count = Math.min(run, width - column);
+          if (count <= 8) {
+            for (const stop = at + count; at < stop; at++) target[at] = pixel;
+          } else {
+            target.fill(pixel, at, at + count);
+            at += count;
+          }
+          run -= count;
+          column += count;
+          if (column === width) {
+            column = 0;
+            at += stride - width;
+          }
+        }
+      }
+      return offset;
+    }
+
+    throw fail(`subencoding ${subencoding} is not defined by ZRLE`);
+  }
+
+  private readPalette(data: Buffer, offset: number, colours: number, fail: (problem: string) => VNCProtocolError): number {
+    if (offset + colours * CPIXEL_BYTES > data.length) throw fail(`the data ends inside the ${colours}-colour palette`);
+    for (let i = 0; i < colours; i++, offset += CPIXEL_BYTES) this.palette[i] = readCPixel(data, offset);
+    return offset;
+  }
+}
+
+function tileError(rect: RectangleInProgress, tileX: number, tileY: number, width: number, height: number, problem: string): VNCProtocolError {
+  return new VNCProtocolError(`${describe(rect)}, tile ${width}x${height} at (${tileX},${tileY}) in the rectangle: ${problem}.`);
+}
+
+/** Most bytes the tiles of a width × height rectangle can inflate to. */
+export function maxInflatedLength(width: number, height: number): number {
+  const tiles = Math.ceil(width / TILE_SIDE) * Math.ceil(height / TILE_SIDE);
+  return tiles * TILE_OVERHEAD + width * height * 4;
+}
+
+function describe(rect: RectangleInProgress): string {
+  return `ZRLE rectangle ${rect.width}x${rect.height} at (${rect.x},${rect.y})`;
+}
+
+/** A ZRLE decoder for one connection (it owns the connection's ZRLE zlib stream). */
+export function createZRLEDecoder(): Decoder {
+  return new ZRLEDecoder();
+}
