@@ -1,12 +1,14 @@
 import { defineConfig } from '@playwright/test';
+import { vncProjects } from 'vnc-agent-bridge/test';
 import type { TransportOptions } from './specs/support/bridge-fixtures.js';
 
-// The project's own suite: protocol unit tests, end-to-end tests against real VNC servers the suite
-// starts itself, and the example specs that show how users drive a desktop.
+// The example specs run once per target in vnc.targets.yaml (the local desktop by default); the
+// project's own suite adds protocol unit tests and end-to-end tests against real VNC servers.
 export default defineConfig<TransportOptions>({
   testDir: './specs',
   outputDir: './reports/test-results',
   timeout: 60_000,
+  expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: process.env.CI ? 2 : undefined,
   forbidOnly: !!process.env.CI,
@@ -20,7 +22,7 @@ export default defineConfig<TransportOptions>({
     { name: 'e2e', testDir: './specs/e2e' },
     // The bridge's behaviour specs again, over a WebSocket (websockify in front of the same Xvnc).
     { name: 'e2e-websocket', testDir: './specs/e2e', testMatch: /bridge\.spec\.ts/, use: { vncTransport: 'websocket' } },
-    { name: 'examples', testDir: './specs/examples' },
+    ...vncProjects({ file: 'vnc.targets.yaml', project: { testDir: './specs/examples', retries: process.env.CI ? 1 : 0 } }),
     // Figures, not tests: only with `npm run bench`.
     ...(process.env.VNC_BENCH ? [{ name: 'bench', testDir: './specs/bench', testMatch: /.*\.bench\.ts/ }] : []),
   ],

@@ -3,6 +3,41 @@ export { VNCAgentBridge, DEFAULT_TIMEOUT_MS, type VNCAgentBridgeOptions, type Se
 export { TCPVNCConnection, type VNCConnection, type TCPVNCConnectionOptions } from './bridge/connection.js';
 export { WebSocketVNCConnection, type WebSocketVNCConnectionOptions } from './bridge/websocket-connection.js';
 export { createWebSocketVNC, proxmoxConnection, PROXMOX_URL_TEMPLATE, type ProxmoxVNCOptions } from './proxmox/index.js';
+export {
+  loadTargets,
+  parseTargets,
+  resolveTarget,
+  describeTarget,
+  launchTarget,
+  runProvider,
+  DEFAULT_TARGETS_FILE,
+  DEFAULT_TARGETS_YAML,
+  EMBEDDED_TARGETS_FILE,
+  VNCTargetsFileError,
+  type LoadTargetsOptions,
+  type ParseTargetsOptions,
+  type ResolveTargetOptions,
+  type LaunchTargetOptions,
+  type LaunchedTarget,
+  type TargetProvider,
+  type ProviderContext,
+  type ProviderResult,
+  type ConfigProblem,
+  type SourceLocation,
+  type TargetsFile,
+  type TargetConfig,
+  type TargetDefaults,
+  type TargetConnection,
+  type TcpTargetConnection,
+  type WebSocketTargetConnection,
+  type TargetCredentials,
+  type CertificateConfig,
+  type ProviderConfig,
+  type LaunchConfig,
+  type LocalDesktopLaunch,
+  type CommandLaunch,
+  type CompareSettings,
+} from './config/index.js';
 export { expandUrlTemplate, maskUrl, templatePlaceholders } from './transport/url-template.js';
 export type { TlsTrust } from './transport/tls.js';
 export type { Mouse, MouseButton, Point, ClickOptions, DragOptions, ClickImageOptions } from './bridge/mouse.js';

@@ -1,52 +1,31 @@
 /**
- * Example specs: drive a real local desktop (TigerVNC Xvnc with an xterm, started for these
- * tests) through the public package, as a user's spec would.
+ * Example specs: each runs against every target in vnc.targets.yaml — by default `local`, a
+ * TigerVNC desktop with an xterm that the framework starts for the tests.
  */
-import { VNCAgentBridge } from 'vnc-agent-bridge';
-import { readFile } from 'node:fs/promises';
-import { startXterm } from '../support/desktop.js';
-import { expect, test } from '../support/fixtures.js';
+import { expect, test } from '../../fixtures/vnc.js';
 
-test('run a command in a terminal and read the screen', async ({ xvnc }, testInfo) => {
-  const out = testInfo.outputPath('hello.txt');
-  const terminal = await startXterm(xvnc, { command: ['sh'] });
-  try {
-    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
-    const { x, y, width, height } = terminal.geometry;
-    await vnc.mouse.click(x + width / 2, y + height / 2); // focus follows the pointer
+/** The xterm's first lines, where commands and their output appear. */
+const TERMINAL_TOP = { x: 40, y: 40, width: 400, height: 60 };
 
-    await test.step('type a command', async () => {
-      const region = { x, y, width, height };
-      await vnc.screen.waitForChange(() => vnc.keyboard.type(`echo "héllo from VNC ✓" > ${out}\n`), { region });
-      await vnc.screen.waitForStable({ region, stillMs: 300 });
-      await testInfo.attach('terminal.png', { body: await vnc.screen.screenshot({ region }), contentType: 'image/png' });
-    });
-
-    await expect.poll(() => readFile(out, 'utf8').catch(() => '')).toBe('héllo from VNC ✓\n');
-  } finally {
-    await terminal.stop();
-  }
+test('a command typed into the terminal shows its output', async ({ vnc }) => {
+  await vnc.mouse.click(300, 200); // focus follows the pointer: into the xterm
+  await vnc.keyboard.type('clear\n');
+  await vnc.keyboard.type('echo "héllo from VNC ✓"\n');
+  await vnc.mouse.move(1200, 700); // out of the way, so the screen does not depend on it
+  await expect(vnc).toHaveScreen('terminal-hello.png', { region: TERMINAL_TOP });
 });
 
-test('chords edit the command line before it runs', async ({ xvnc }, testInfo) => {
-  const out = testInfo.outputPath('chord.txt');
-  const terminal = await startXterm(xvnc, { command: ['sh'] });
-  try {
-    await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port, typingDelayMs: 10 }).connect();
-    await vnc.mouse.move(terminal.geometry.x + 40, terminal.geometry.y + 40);
-    await vnc.keyboard.type('echo wrong');
-    await vnc.keyboard.press('ctrl+u'); // the terminal erases the line
-    await vnc.keyboard.type(`echo right > ${out}`);
-    await vnc.keyboard.press('enter');
-    await expect.poll(() => readFile(out, 'utf8').catch(() => '')).toBe('right\n');
-  } finally {
-    await terminal.stop();
-  }
+test('a chord edits the command line before it runs', async ({ vnc }) => {
+  await vnc.mouse.click(300, 200);
+  await vnc.keyboard.type('clear\n');
+  await vnc.keyboard.type('echo wrong');
+  await vnc.keyboard.press('ctrl+u'); // the terminal erases the line
+  await vnc.keyboard.type('echo right\n');
+  await vnc.mouse.move(1200, 700);
+  await expect(vnc).toHaveScreen('terminal-chord.png', { region: TERMINAL_TOP });
 });
 
-test('the clipboard travels both ways', async ({ xvnc }) => {
-  await using vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port }).connect();
+test('the clipboard travels both ways', async ({ vnc }) => {
   await vnc.clipboard.setText('Grüße from the agent 😀');
-  // The clipboard is now this text, on the desktop and as the bridge knows it.
-  expect(await vnc.clipboard.getText()).toBe('Grüße from the agent 😀');
+  await expect(vnc).toHaveClipboard('Grüße from the agent 😀');
 });
