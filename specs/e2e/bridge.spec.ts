@@ -382,3 +382,14 @@ test.describe('screen', () => {
     }
   });
 });
+
+test.describe('refresh', () => {
+  test('screen.refresh() repaints every pixel, and a damaged local copy is whole again', async ({ xvnc, bridgeFor }) => {
+    await using vnc = await (await bridgeFor(xvnc)).connect();
+    await vnc.mouse.move(vnc.screen.width - 1, vnc.screen.height - 1);
+    const before = vnc.screen.capture();
+    vnc.session().framebuffer.data.fill(0);
+    await vnc.screen.refresh({ timeoutMs: 5000 });
+    expect(vnc.screen.capture().data.equals(before.data)).toBe(true);
+  });
+});

@@ -82,6 +82,15 @@ export class Screen {
   }
 
   /**
+   * Asks the server for the whole screen again and resolves once every pixel has been repainted:
+   * for benchmarks, or to recover a picture suspected to be stale.
+   */
+  async refresh(options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = checkTimeout(options.timeoutMs ?? this.context.timeoutMs, 'screen.refresh');
+    await this.context.session().refresh(timeoutMs);
+  }
+
+  /**
    * Resolves with the new frame once the region's pixels differ from how they were when this was
    * called (before `action` runs, so a change the action causes cannot be missed).
    */

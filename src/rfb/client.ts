@@ -343,6 +343,58 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     this.send(bytes).catch(() => undefined);
   }
 
+  /**
+   * Asks for the whole screen again (a non-incremental update request) and resolves once updates
+   * have repainted every pixel — for benchmarks, and to recover a screen suspected to be stale.
+   */
+  refresh(timeoutMs: number): Promise<void> {
+    if (this.closedBecause) {
+      return Promise.reject(this.closedBecause.error ?? new VNCStateError(`The connection to ${this.remote} is closed; connect again to refresh.`));
+    }
+    let covered = new Uint8Array(this.framebuffer.width * this.framebuffer.height);
+    let remaining = covered.length;
+    return new Promise<void>((resolve, reject) => {
+      const finish = (error?: VNCError) => {
+        clearTimeout(timer);
+        this.off('update', onUpdate);
+        this.off('resize', onResize);
+        this.off('closed', onClosed);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onUpdate = (rects: Rect[]) => {
+        const width = this.framebuffer.width;
+        for (const rect of rects) {
+          for (let row = rect.y; row < rect.y + rect.height; row++) {
+            const start = row * width + rect.x;
+            for (let i = start; i < start + rect.width; i++) {
+              if (covered[i] === 0) {
+                covered[i] = 1;
+                remaining--;
+              }
+            }
+          }
+        }
+        if (remaining === 0) finish();
+      };
+      // After a size change the server sends the whole new screen: count afresh at the new size.
+      const onResize = (width: number, height: number) => {
+        covered = new Uint8Array(width * height);
+        remaining = covered.length;
+      };
+      const onClosed = (error: VNCError | undefined) =>
+        finish(error ?? new VNCStateError(`The connection to ${this.remote} was closed while refreshing the screen.`));
+      const timer = setTimeout(
+        () => finish(new VNCTimeoutError(`The server did not repaint the whole screen within ${timeoutMs} ms of a full refresh request.`, timeoutMs)),
+        timeoutMs,
+      );
+      this.on('update', onUpdate);
+      this.on('resize', onResize);
+      this.on('closed', onClosed);
+      this.requestUpdate(false);
+    });
+  }
+
   sendKey(keysym: number, down: boolean): Promise<void> {
     return this.send(keyEvent(down, keysym));
   }
