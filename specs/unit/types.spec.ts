@@ -1,0 +1,34 @@
+/**
+ * The public types, checked by the compiler: `npm test` type-checks the specs before running them,
+ * so each `@ts-expect-error` below fails the suite if the mistake it marks becomes accepted. The
+ * same mistakes made past the compiler (plain JavaScript) fail at run time with a clear error.
+ */
+import { expect, test } from '@playwright/test';
+import { VNCAgentBridge, VNCConfigError, VNCError, WebSocketVNCConnection, type Frame, type ServerInfo } from '../../src/index.js';
+import type { VncTestOptions } from '../../src/test/index.js';
+
+/** Never called: only compiled. */
+function mistakesTheCompilerRefuses(bridge: VNCAgentBridge): void {
+  // @ts-expect-error quality is 'lossless' or a level 0..9, not a word
+  void new VNCAgentBridge({ host: 'h', quality: 'high' });
+  // @ts-expect-error a port is a number
+  void new VNCAgentBridge({ host: 'h', port: '5901' });
+  // @ts-expect-error the mouse has left, middle and right buttons
+  void bridge.mouse.click(1, 2, { button: 'back' });
+  // @ts-expect-error a WebSocket connection needs its URL template
+  void new WebSocketVNCConnection({ host: 'h', port: 1 });
+  // @ts-expect-error vncTrace is 'off', 'on' or 'retain-on-failure'
+  const trace: VncTestOptions['vncTrace'] = 'always';
+  void trace;
+}
+
+test('what the README shows type-checks; mistakes made past the compiler fail clearly at run time', () => {
+  const bridge = new VNCAgentBridge({ host: '127.0.0.1', port: 5901, password: 'x', timeoutMs: 1000, quality: 'lossless', encodings: ['tight', 'raw'] });
+  expect(typeof mistakesTheCompilerRefuses).toBe('function');
+  const info: keyof ServerInfo = 'securityTypeName';
+  const frame: Frame = { width: 1, height: 1, data: Buffer.alloc(4) };
+  expect([info, frame.width, bridge.isConnected, new VNCError('EINPUT', 'x').name]).toEqual(['securityTypeName', 1, false, 'VNCError']);
+  expect(() => new VNCAgentBridge({ host: 'h', quality: 'high' as never })).toThrow(VNCConfigError);
+  expect(() => new VNCAgentBridge({ host: 'h', port: '5901' as never })).toThrow(/Invalid port "5901"/);
+  expect(() => new VNCAgentBridge({ host: 'h', encodings: ['tite'] })).toThrow(/Unknown encoding "tite"/);
+});
