@@ -9,13 +9,15 @@ import {
   type Command,
   type GlobalOptions,
   closest,
+  ENCODING_NAMES,
   helpText,
   parseCommandLine,
+  targetUsageLine,
   usageLine,
   UsageError,
   websocketUsageLine,
 } from '../../src/cli/args.js';
-import { CliError, formatError, formatUsageError, redact, redactAll, secretsOf } from '../../src/cli/output.js';
+import { CliError, CliUsageError, formatError, formatUsageError, redact, redactAll, secretsOf } from '../../src/cli/output.js';
 import { VNCAuthenticationError, VNCTimeoutError } from '../../src/errors.js';
 
 type Env = Record<string, string | undefined>;
@@ -57,6 +59,10 @@ test.describe('global options', () => {
       caFile: undefined,
       insecure: false,
       websocket: undefined,
+      target: undefined,
+      encodings: undefined,
+      quality: undefined,
+      compressionLevel: undefined,
     });
   });
 
@@ -76,6 +82,10 @@ test.describe('global options', () => {
       caFile: undefined,
       insecure: false,
       websocket: undefined,
+      target: undefined,
+      encodings: undefined,
+      quality: undefined,
+      compressionLevel: undefined,
     };
     expect(parse([...options, ...flags, 'info']).globals).toEqual(expected);
     expect(parse(['info', ...options, ...flags]).globals).toEqual(expected);
@@ -374,6 +384,10 @@ test.describe('WebSocket options (--url)', () => {
         headers: {},
         subprotocols: ['binary'],
       },
+      target: undefined,
+      encodings: undefined,
+      quality: undefined,
+      compressionLevel: undefined,
     });
     expect(ws(['--url', QEMU, '--host', 'qemu.example', '--port', '5701', 'screenshot', 'a.png'])).toMatchObject({
       host: 'qemu.example',
@@ -577,7 +591,182 @@ test.describe('WebSocket options (--url)', () => {
   });
 });
 
+test.describe('targets: --target NAME [--config FILE] and the targets command', () => {
+  /** A usage error of --target: its message, after checking it carries the --target usage line. */
+  const targetMessage = (...argv: string[]): string => {
+    const error = usageError(argv);
+    expect(error.usage).toBe(targetUsageLine());
+    return error.message;
+  };
+
+  test('--target NAME [--config FILE]: the target replaces host, port and credentials; --timeout overrides its own', () => {
+    expect(parse(['--target', 'local', 'info'], { VNC_PASSWORD: 'ignored' }).globals).toEqual({
+      host: '127.0.0.1',
+      port: 5900,
+      password: undefined,
+      username: undefined,
+      timeoutMs: 10_000,
+      typingDelayMs: undefined,
+      shared: true,
+      debug: false,
+      json: false,
+      caFile: undefined,
+      insecure: false,
+      websocket: undefined,
+      target: { name: 'local', config: undefined, timeoutMs: undefined },
+      encodings: undefined,
+      quality: undefined,
+      compressionLevel: undefined,
+    });
+    expect(parse(['screenshot', 'a.png', '--target=app[size=1280x800]', '--config', 'ci/vnc.targets.yaml', '--timeout', '30']).globals).toMatchObject({
+      target: { name: 'app[size=1280x800]', config: 'ci/vnc.targets.yaml', timeoutMs: 30_000 },
+      timeoutMs: 30_000,
+    });
+    expect(parse(['--target', 'vm', '--typing-delay', '0', '--exclusive', '--json', '--debug', 'type', 'x']).globals).toMatchObject({
+      typingDelayMs: 0,
+      shared: false,
+      json: true,
+      debug: true,
+    });
+    // Every command takes it.
+    for (const argv of [['info'], ['screenshot', 'a.png'], ['move', '1', '2'], ['click'], ['key', 'Return'], ['clipboard', 'get'], ['wait-stable'], ['position']]) {
+      expect(parse(['--target', 'local', ...argv]).globals.target?.name).toBe('local');
+    }
+  });
+
+  test('--target with a connection option, --config without --target, and empty values are usage errors', () => {
+    const carries = 'cannot be combined with --target: the target carries its own connection and credentials (change them in the targets file, or drop --target)';
+    expect(targetMessage('--target', 'local', '--host', 'h', 'info')).toBe(`--host ${carries}`);
+    expect(targetMessage('--target', 'local', '--port', '5901', 'info')).toBe(`--port ${carries}`);
+    expect(targetMessage('--target', 'local', '--display', '1', 'info')).toBe(`--display ${carries}`);
+    expect(targetMessage('--target', 'local', '--url', 'ws://h/', 'info')).toBe(`--url ${carries}`);
+    expect(targetMessage('--target', 'local', '--username', 'me', 'info')).toBe(`--username ${carries}`);
+    expect(targetMessage('--target', 'local', '--ca-file', 'ca.pem', '--insecure', 'info')).toBe(`--ca-file, --insecure ${carries}`);
+    expect(targetMessage('--target', 'local', '--var', 'a=1', '--header', 'A: b', '--ticket', 'tk', 'info')).toBe(`--ticket, --var, --header ${carries}`);
+    const password = usageError(['--target', 'local', '--password', 'hunter2', 'info']);
+    expect(password.message).toBe(`--password ${carries}`);
+    expect(formatUsageError(password)).not.toContain('hunter2');
+    expect(targetMessage('--config', 'vnc.targets.yaml', 'info')).toBe(
+      'option --config needs --target NAME (or the targets command): it names the targets file to read the target from',
+    );
+    expect(targetMessage('--target', '', 'info')).toBe('--target must not be empty: give a target name (vnc-agent targets lists them)');
+    expect(targetMessage('--target', 'local', '--config', ' ', 'info')).toBe('--config must not be empty');
+    expect(message('info', '--target')).toBe('option --target needs a value');
+    expect(message('--target', 'a', '--target', 'b', 'info')).toBe('option --target is given twice ("a" and "b")');
+    expect(message('--traget', 'local', 'info')).toBe('unknown option --traget (did you mean --target?)');
+    expect(message('--target', 'local')).toBe('missing command (run "vnc-agent --help" for the list)');
+  });
+
+  test('targets [--config FILE] [--json]: no arguments, no connection options', () => {
+    expect(parseCommandLine(['targets'])).toEqual({ kind: 'targets', options: { config: undefined, json: false, debug: false } });
+    expect(parseCommandLine(['--json', 'targets', '--config', 'ci/vnc.targets.yaml', '--debug'])).toEqual({
+      kind: 'targets',
+      options: { config: 'ci/vnc.targets.yaml', json: true, debug: true },
+    });
+    expect(parseCommandLine(['targets', '--help'])).toEqual({ kind: 'help', topic: 'targets' });
+    expect(parseCommandLine(['help', 'targets'])).toEqual({ kind: 'help', topic: 'targets' });
+    const usage = 'usage: vnc-agent targets [--config FILE] [--json]';
+    expect(usageLine('targets')).toBe(usage);
+    const error = usageError(['targets', 'extra']);
+    expect([error.message, error.usage]).toEqual(['targets: unexpected argument "extra"', usage]);
+    expect(message('targets', '--target', 'local')).toBe(
+      'option --target does not apply to targets (it lists every target; to connect to one, give --target NAME with another command)',
+    );
+    for (const option of [['--host', 'h'], ['--port', '1'], ['--url', 'ws://h/'], ['--timeout', '3'], ['--encodings', 'raw'], ['--exclusive'], ['--var', 'a=1']]) {
+      expect(message('targets', ...option)).toBe(`option ${option[0]} does not apply to targets (it reads the targets file and connects to nothing)`);
+    }
+    expect(message('targets', '--region', '0,0,1,1')).toBe('option --region does not apply to targets (it is for screenshot, wait-stable, wait-change)');
+    expect(message('targets', '--config', '')).toBe('--config must not be empty');
+    expect(message('target')).toBe('unknown command "target" (did you mean targets?)');
+  });
+});
+
+test.describe('picture options: --encodings, --quality, --compression', () => {
+  test('--encodings LIST: known names, best first, any case; with every kind of connection', () => {
+    expect(ENCODING_NAMES).toEqual(['copyrect', 'tight', 'zrle', 'hextile', 'zlib', 'rre', 'raw']);
+    expect(parse(['--encodings', 'tight,zrle,raw', 'info']).globals.encodings).toEqual(['tight', 'zrle', 'raw']);
+    expect(parse(['screenshot', 'a.png', '--encodings=ZRLE, Raw']).globals.encodings).toEqual(['zrle', 'raw']);
+    expect(parse(['--encodings', 'zrle', 'info']).globals.encodings).toEqual(['zrle']);
+    expect(parse(['--url', 'ws://h:1/', '--encodings', 'hextile', 'info']).globals).toMatchObject({ encodings: ['hextile'], websocket: { remote: 'ws://h:1/' } });
+    expect(parse(['--target', 'local', '--encodings', 'tight', '--quality', '7', '--compression', '2', 'screenshot', 'a.png']).globals).toMatchObject({
+      target: { name: 'local' },
+      encodings: ['tight'],
+      quality: 7,
+      compressionLevel: 2,
+    });
+  });
+
+  test('--encodings mistakes list the known names', () => {
+    const known = 'this client decodes copyrect, tight, zrle, hextile, zlib, rre, raw';
+    expect(message('--encodings', 'tight,jpeg', 'info')).toBe(`--encodings: unknown encoding "jpeg": ${known}`);
+    expect(message('--encodings', 'zlre', 'info')).toBe(`--encodings: unknown encoding "zlre" (did you mean zrle?): ${known}`);
+    expect(message('--encodings', 'hex', 'info')).toBe(`--encodings: unknown encoding "hex" (did you mean hextile?): ${known}`);
+    expect(message('--encodings', 'tight,,raw', 'info')).toBe('--encodings must be encoding names separated by commas, e.g. tight,zrle,raw; got "tight,,raw"');
+    expect(message('--encodings', '', 'info')).toBe('--encodings must be encoding names separated by commas, e.g. tight,zrle,raw; got ""');
+    expect(message('--encodings', 'raw,zrle,RAW', 'info')).toBe('--encodings lists raw twice');
+    expect(message('--encodings', 'raw', '--encodings', 'zrle', 'info')).toBe('option --encodings is given twice ("raw" and "zrle")');
+    expect(usageError(['--encodings', 'x', 'screenshot', 'a.png']).usage).toBe(usageLine('screenshot'));
+  });
+
+  test('--quality lossless|0..9 and --compression 0..9', () => {
+    expect(parse(['--quality', 'lossless', 'info']).globals.quality).toBe('lossless');
+    expect(parse(['--quality', 'LOSSLESS', 'info']).globals.quality).toBe('lossless');
+    expect(parse(['--quality', '0', 'info']).globals.quality).toBe(0);
+    expect(parse(['--quality', '9', 'info']).globals.quality).toBe(9);
+    expect(parse(['--compression', '0', 'info']).globals.compressionLevel).toBe(0);
+    expect(parse(['--compression=9', 'info']).globals.compressionLevel).toBe(9);
+    for (const bad of ['10', '-1', '5.5', 'high', '', '07']) {
+      expect(message('--quality', bad, 'info')).toBe(`--quality must be lossless or a JPEG quality level from 0 (smallest) to 9 (best), got ${JSON.stringify(bad)}`);
+    }
+    for (const bad of ['10', '-1', '1.5', 'max']) {
+      expect(message('--compression', bad, 'info')).toBe(`--compression must be a whole number from 0 to 9, got ${JSON.stringify(bad)}`);
+    }
+  });
+
+  test('the help documents --target, --config, targets, the picture options and their examples', () => {
+    const help = helpText('1.2.3');
+    expect(help).toContain('\n       vnc-agent --target NAME [--config FILE] [options] COMMAND [arguments]\n');
+    expect(help).toContain('\n       vnc-agent targets [--config FILE] [--json]\n');
+    for (const option of ['--target NAME', '--config FILE', '--encodings LIST', '--quality lossless|0..9', '--compression 0..9']) {
+      expect(help).toContain(`\n  ${option} `);
+    }
+    expect(help.replace(/\s+/g, ' ')).toContain('comma-separated: copyrect, tight, zrle, hextile, zlib, rre, raw; raw is always offered');
+    const flat = help.replace(/\s+/g, ' ');
+    expect(flat).toContain('a launched local desktop lives only as long as one command, which suits info and screenshot');
+    expect(flat).toContain("the target's provider asked once (attempt 0)");
+    for (const example of [
+      '$ vnc-agent targets',
+      '$ vnc-agent targets --config ci/vnc.targets.yaml --json',
+      '$ vnc-agent --target local screenshot desktop.png',
+      "$ vnc-agent --target 'app[size=1920x1080]' --config ci/vnc.targets.yaml --timeout 30 info",
+      '$ vnc-agent --encodings zrle,raw screenshot exact.png',
+      '$ vnc-agent --encodings tight --quality 5 --compression 9 screenshot slow-link.png',
+    ]) {
+      expect(help).toContain(example);
+    }
+    expect(help).toMatch(/\n  2 +usage error: .*an unknown --target,\n +a targets file that cannot be read or has problems/);
+    const targets = helpText('1.2.3', 'targets');
+    expect(targets.split('\n')[0]).toBe('usage: vnc-agent targets [--config FILE] [--json]');
+    expect(targets).toContain('\n  --config FILE ');
+    expect(targets).toContain('\n  --json ');
+  });
+});
+
 test.describe('error reports', () => {
+  test('a runtime usage error (unknown target, broken targets file): the message, one line per detail, the hint', () => {
+    const error = new CliUsageError('/x/vnc.targets.yaml has 2 problems:', {
+      details: ['/x/vnc.targets.yaml:3:5: targets.a: unknown key "pasword".', '/x/vnc.targets.yaml:7:15: targets.b.password: environment variable\nX is not set.'],
+      hint: 'hint: fix them',
+    });
+    expect(error).toBeInstanceOf(CliError);
+    expect(formatError(error, { debug: false })).toBe(
+      'vnc-agent: /x/vnc.targets.yaml has 2 problems:\n' +
+        '/x/vnc.targets.yaml:3:5: targets.a: unknown key "pasword".\n' +
+        '/x/vnc.targets.yaml:7:15: targets.b.password: environment variable X is not set.\n' +
+        'hint: fix them\n',
+    );
+  });
+
   test('one line and a hint, no stack, unless --debug', () => {
     const timeout = new VNCTimeoutError('The screen did not change within 2000 ms.', 2000);
     expect(formatError(timeout, { debug: false, timeoutMs: 2000 })).toBe(

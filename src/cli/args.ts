@@ -7,7 +7,9 @@ import { parseArgs } from 'node:util';
 import { keyEventsForText, parseChord } from '../bridge/key-chord.js';
 import type { MouseButton, Point } from '../bridge/mouse.js';
 import { VNCConfigError } from '../errors.js';
+import { PIXEL_ENCODINGS } from '../rfb/encodings/index.js';
 import type { Rect } from '../rfb/framebuffer.js';
+import type { CompressionLevel, Quality } from '../rfb/quality.js';
 import { expandUrlTemplate, maskUrl, templatePlaceholders } from '../transport/url-template.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -49,6 +51,23 @@ export interface GlobalOptions {
   insecure: boolean;
   /** --url: connect through a WebSocket; undefined: plain TCP to host:port. */
   websocket: WebSocketOptions | undefined;
+  /** --target: connect to a target of the targets file instead (host, port and the rest unused). */
+  target: TargetSelection | undefined;
+  /** --encodings: pixel encodings to offer, best first (lower case); undefined: all (or the target's). */
+  encodings: string[] | undefined;
+  /** --quality; undefined: lossless (or the target's). */
+  quality: Quality | undefined;
+  /** --compression; undefined: the server's choice. */
+  compressionLevel: CompressionLevel | undefined;
+}
+
+/** --target NAME [--config FILE]. */
+export interface TargetSelection {
+  name: string;
+  /** --config; undefined: vnc.targets.yaml in the working folder, else the embedded default. */
+  config: string | undefined;
+  /** The --timeout given, which overrides the target's; undefined: the target's. */
+  timeoutMs: number | undefined;
 }
 
 /** The WebSocket half of the global options (with --url). `host` and `port` fill ${host}/${port}. */
@@ -88,9 +107,17 @@ export type Command =
   | { name: 'wait-change'; region: Rect | undefined }
   | { name: 'position' };
 
+/** `vnc-agent targets [--config FILE] [--json]`: list and validate the targets file; no connection. */
+export interface TargetsOptions {
+  config: string | undefined;
+  json: boolean;
+  debug: boolean;
+}
+
 export type ParseResult =
   | { kind: 'help'; topic: CommandName | undefined }
   | { kind: 'version' }
+  | { kind: 'targets'; options: TargetsOptions }
   | { kind: 'run'; globals: GlobalOptions; command: Command };
 
 // ---------------------------------------------------------------------------------------------
@@ -109,6 +136,7 @@ export const COMMAND_NAMES = [
   'wait-stable',
   'wait-change',
   'position',
+  'targets',
   'help',
 ] as const;
 
@@ -121,6 +149,8 @@ interface CommandSpec {
   examples: string[];
   /** Options that only this command takes. */
   options: string[];
+  /** Global options worth listing in this command's own help. */
+  globals?: string[];
 }
 
 export const COMMANDS: Record<CommandName, CommandSpec> = {
@@ -200,6 +230,16 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     examples: ['vnc-agent --json position'],
     options: [],
   },
+  targets: {
+    synopsis: '[--config FILE] [--json]',
+    summary:
+      'List the targets of the targets file (vnc.targets.yaml, as the test framework reads it) and the projects they ' +
+      'expand to, and validate it: exit 0 when it is valid, 2 with every problem as FILE:LINE:COLUMN. Connects to ' +
+      'nothing, runs no provider and launches nothing; ${env:NAME} values are filled in (a missing variable is a problem).',
+    examples: ['vnc-agent targets', 'vnc-agent targets --config ci/vnc.targets.yaml --json'],
+    options: [],
+    globals: ['config', 'json'],
+  },
   help: {
     synopsis: '[COMMAND]',
     summary: 'Show this help, or the help of one command.',
@@ -212,6 +252,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
 export function usageLine(command?: CommandName): string {
   if (command === undefined) return `usage: vnc-agent [options] <${COMMAND_NAMES.join('|')}> [arguments]`;
   const { synopsis } = COMMANDS[command];
+  if (command === 'targets') return `usage: vnc-agent targets${synopsis ? ` ${synopsis}` : ''}`;
   return `usage: vnc-agent [options] ${command}${synopsis ? ` ${synopsis}` : ''}`;
 }
 
@@ -238,8 +279,19 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   username: { type: 'string', value: 'USER', help: 'user name, for servers that ask for one' },
   timeout: { type: 'string', value: 'SECONDS', help: `limit for connecting and for each wait (default ${DEFAULT_TIMEOUT_SECONDS})` },
   'typing-delay': { type: 'string', value: 'MS', help: 'pause after each typed character (default 33, about 30 keys/s)' },
+  encodings: {
+    type: 'string',
+    value: 'LIST',
+    help: `pixel encodings to offer, best first, comma-separated: ${PIXEL_ENCODINGS.map((encoding) => encoding.name).join(', ')}; raw is always offered (last unless listed). Default: all, in that order`,
+  },
+  quality: {
+    type: 'string',
+    value: 'lossless|0..9',
+    help: 'lossless (default): no JPEG, exact pixels; 0 (smallest) to 9 (best): let Tight servers send JPEG for photo-like areas',
+  },
+  compression: { type: 'string', value: '0..9', help: "zlib effort to ask the server for: 0 (fastest) to 9 (smallest); default: the server's choice" },
   exclusive: { type: 'boolean', help: 'ask the server to disconnect other clients (default: shared)' },
-  json: { type: 'boolean', help: 'machine-readable output (info, screenshot, clipboard get, pointer commands, waits)' },
+  json: { type: 'boolean', help: 'machine-readable output (info, screenshot, clipboard get, pointer commands, waits, targets)' },
   debug: { type: 'boolean', help: 'show stack traces and connection progress on stderr' },
   help: { type: 'boolean', short: 'h', help: 'show help (with a command: that command\'s help)' },
   version: { type: 'boolean', help: 'print the version' },
@@ -278,7 +330,31 @@ export const WEBSOCKET_OPTIONS: Record<string, OptionSpec> = {
   insecure: { type: 'boolean', help: "do not verify the server's TLS certificate (warns on stderr; only on a network you trust)" },
 };
 
-const ALL_OPTIONS: Record<string, OptionSpec> = { ...GLOBAL_OPTIONS, ...WEBSOCKET_OPTIONS, ...COMMAND_OPTIONS };
+/** Global options for connecting to a target of the targets file (and for the targets command). */
+export const TARGET_OPTIONS: Record<string, OptionSpec> = {
+  target: {
+    type: 'string',
+    value: 'NAME',
+    help: 'connect to this target of the targets file as the test fixture does; a target with launch: is started for this command and stopped after it',
+  },
+  config: { type: 'string', value: 'FILE', help: 'the targets file (default vnc.targets.yaml in the current folder, else the embedded local desktop)' },
+};
+
+const ALL_OPTIONS: Record<string, OptionSpec> = { ...GLOBAL_OPTIONS, ...WEBSOCKET_OPTIONS, ...TARGET_OPTIONS, ...COMMAND_OPTIONS };
+
+/** What a target says itself: how to connect, and with which credentials. */
+const CONNECTION_OPTIONS = ['host', 'port', 'display', 'password', 'username', 'url', 'ticket', 'var', 'header', 'subprotocol', 'ca-file', 'insecure'];
+
+/** The only options of the targets command (besides --help and --version). */
+const TARGETS_COMMAND_OPTIONS = ['config', 'json', 'debug'];
+
+/** The names --encodings takes. */
+export const ENCODING_NAMES: readonly string[] = PIXEL_ENCODINGS.map((encoding) => encoding.name);
+
+/** The one-line usage of --target. */
+export function targetUsageLine(): string {
+  return 'usage: vnc-agent --target NAME [--config FILE] [options] COMMAND [arguments]';
+}
 
 /** The options that only make sense with --url. */
 const URL_ONLY = ['ticket', 'var', 'header', 'subprotocol'];
@@ -480,6 +556,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     if (positionals.length > 2) throw new UsageError(`unexpected argument ${quote(positionals[2])}`, usage);
     return { kind: 'help', topic: helpTopic(positionals[1]) };
   }
+  if (command === 'targets') return { kind: 'targets', options: parseTargetsCommand(positionals.slice(1), string, values, lists, usage) };
 
   const globals = parseGlobals(string, values, lists, env, usage);
   return { kind: 'run', globals, command: parseCommand(command, positionals.slice(1), string, values, usage) };
@@ -492,6 +569,69 @@ function helpTopic(word: string | undefined): CommandName | undefined {
   throw new UsageError(`no help for unknown command ${quote(word)}${guess ? ` (did you mean ${guess}?)` : ''}`, usageLine('help'));
 }
 
+/** `targets [--config FILE] [--json]`: no argument, and no option about connecting. */
+function parseTargetsCommand(
+  args: string[],
+  string: (name: string) => string | undefined,
+  values: Map<string, string | true>,
+  lists: Map<string, string[]>,
+  usage: string,
+): TargetsOptions {
+  if (args.length > 0) throw new UsageError(`targets: unexpected argument ${quote(args[0])}`, usage);
+  if (values.has('target')) {
+    throw new UsageError('option --target does not apply to targets (it lists every target; to connect to one, give --target NAME with another command)', usage);
+  }
+  const stray = [...values.keys(), ...lists.keys()].find((name) => !TARGETS_COMMAND_OPTIONS.includes(name));
+  if (stray !== undefined) throw new UsageError(`option --${stray} does not apply to targets (it reads the targets file and connects to nothing)`, usage);
+  const config = string('config');
+  if (config !== undefined && config.trim() === '') throw new UsageError('--config must not be empty', usage);
+  return { config, json: values.has('json'), debug: values.has('debug') };
+}
+
+/** --target NAME [--config FILE]: checked against the options a target replaces. */
+function parseTarget(string: (name: string) => string | undefined, values: Map<string, string | true>, lists: Map<string, string[]>): Omit<TargetSelection, 'timeoutMs'> | undefined {
+  const usage = targetUsageLine();
+  const name = string('target');
+  const config = string('config');
+  if (name === undefined) {
+    if (config !== undefined) throw new UsageError('option --config needs --target NAME (or the targets command): it names the targets file to read the target from', usage);
+    return undefined;
+  }
+  if (name.trim() === '') throw new UsageError('--target must not be empty: give a target name (vnc-agent targets lists them)', usage);
+  if (config !== undefined && config.trim() === '') throw new UsageError('--config must not be empty', usage);
+  const given = CONNECTION_OPTIONS.filter((option) => values.has(option) || lists.has(option)).map((option) => `--${option}`);
+  if (given.length > 0) {
+    throw new UsageError(
+      `${given.join(', ')} cannot be combined with --target: the target carries its own connection and credentials (change them in the targets file, or drop --target)`,
+      usage,
+    );
+  }
+  return { name, config };
+}
+
+/** --encodings tight,zrle,raw: known names, each once. */
+function parseEncodings(text: string, usage: string): string[] {
+  const names = text.split(',').map((name) => name.trim().toLowerCase());
+  if (names.some((name) => name === '')) {
+    throw new UsageError(`--encodings must be encoding names separated by commas, e.g. tight,zrle,raw; got ${quote(text)}`, usage);
+  }
+  for (const [index, name] of names.entries()) {
+    if (!ENCODING_NAMES.includes(name)) {
+      const guess = closest(name, ENCODING_NAMES);
+      throw new UsageError(`--encodings: unknown encoding ${quote(name)}${guess ? ` (did you mean ${guess}?)` : ''}: this client decodes ${ENCODING_NAMES.join(', ')}`, usage);
+    }
+    if (names.indexOf(name) !== index) throw new UsageError(`--encodings lists ${name} twice`, usage);
+  }
+  return names;
+}
+
+/** --quality lossless|0..9. */
+function parseQuality(text: string, usage: string): Quality {
+  if (text.toLowerCase() === 'lossless') return 'lossless';
+  if (/^\d$/.test(text)) return Number(text) as Quality;
+  throw new UsageError(`--quality must be lossless or a JPEG quality level from 0 (smallest) to 9 (best), got ${quote(text)}`, usage);
+}
+
 function parseGlobals(
   string: (name: string) => string | undefined,
   values: Map<string, string | true>,
@@ -499,6 +639,38 @@ function parseGlobals(
   env: Readonly<Record<string, string | undefined>>,
   usage: string,
 ): GlobalOptions {
+  const target = parseTarget(string, values, lists);
+  const encodingsText = string('encodings');
+  const qualityText = string('quality');
+  const compressionText = string('compression');
+  const picture = {
+    encodings: encodingsText === undefined ? undefined : parseEncodings(encodingsText, usage),
+    quality: qualityText === undefined ? undefined : parseQuality(qualityText, usage),
+    compressionLevel: compressionText === undefined ? undefined : (wholeNumber(compressionText, '--compression', usage, 0, 9) as CompressionLevel),
+  };
+  const timeoutText = string('timeout');
+  const timeoutMs = timeoutText === undefined ? undefined : Math.max(1, seconds(timeoutText, '--timeout', usage, true));
+  const typingDelayText = string('typing-delay');
+  const typingDelayMs = typingDelayText === undefined ? undefined : milliseconds(typingDelayText, '--typing-delay', usage, false);
+  if (target !== undefined) {
+    return {
+      host: DEFAULT_HOST,
+      port: DEFAULT_PORT,
+      password: undefined,
+      username: undefined,
+      timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000,
+      typingDelayMs,
+      shared: !values.has('exclusive'),
+      debug: values.has('debug'),
+      json: values.has('json'),
+      caFile: undefined,
+      insecure: false,
+      websocket: undefined,
+      target: { ...target, timeoutMs },
+      ...picture,
+    };
+  }
+
   const hostText = string('host');
   const host = hostText ?? DEFAULT_HOST;
   if (host.trim() === '') throw new UsageError('--host must not be empty', usage);
@@ -515,8 +687,6 @@ function parseGlobals(
   const flagPassword = string('password');
   const envPassword = env.VNC_PASSWORD === '' ? undefined : env.VNC_PASSWORD;
   const password = flagPassword ?? envPassword;
-  const timeoutText = string('timeout');
-  const typingDelayText = string('typing-delay');
 
   const caFile = string('ca-file');
   const insecure = values.has('insecure');
@@ -542,14 +712,16 @@ function parseGlobals(
     port,
     password,
     username: string('username'),
-    timeoutMs: timeoutText === undefined ? DEFAULT_TIMEOUT_SECONDS * 1000 : Math.max(1, seconds(timeoutText, '--timeout', usage, true)),
-    typingDelayMs: typingDelayText === undefined ? undefined : milliseconds(typingDelayText, '--typing-delay', usage, false),
+    timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000,
+    typingDelayMs,
     shared: !values.has('exclusive'),
     debug: values.has('debug'),
     json: values.has('json'),
     caFile,
     insecure,
     websocket,
+    target: undefined,
+    ...picture,
   };
 }
 
@@ -803,7 +975,8 @@ function parseCommand(
       count(0, 0, () => '');
       return { name, region: region() };
     case 'help':
-      throw new Error('unreachable: help is handled by parseCommandLine');
+    case 'targets':
+      throw new Error(`unreachable: ${name} is handled by parseCommandLine`);
   }
 }
 
@@ -861,12 +1034,37 @@ const WEBSOCKET_NOTES = [
   "      $ vnc-agent --url 'wss://${host}:${port}/' --host 10.0.0.5 --port 5701 --ca-file server.pem info",
 ];
 
+const TARGET_NOTES = [
+  '  --target reads the test framework\'s targets file and connects exactly as its vnc fixture does: the',
+  "  same connection, credentials and settings, the target's provider asked once (attempt 0). A target",
+  '  with launch: is started for the command and stopped when the command ends: a launched local',
+  '  desktop lives only as long as one command, which suits info and screenshot (what move, click or',
+  '  type did is gone with it). --target replaces --host, --port, --display, --url, --password and the',
+  "  other connection options; --timeout, --typing-delay, --encodings, --quality and --compression",
+  "  override the file's values. An unknown target or a targets file with problems exits with 2.",
+  "  Quote matrix names for the shell: --target 'app[size=1920x1080]'.",
+  '',
+  'Target examples:',
+  '  List and check the targets (exit 2 with FILE:LINE:COLUMN problems):',
+  '      $ vnc-agent targets',
+  '      $ vnc-agent targets --config ci/vnc.targets.yaml --json',
+  '  The embedded local desktop (no vnc.targets.yaml here): started, photographed, stopped:',
+  '      $ vnc-agent --target local screenshot desktop.png',
+  '  A target of another file, its own settings overridden:',
+  "      $ vnc-agent --target 'app[size=1920x1080]' --config ci/vnc.targets.yaml --timeout 30 info",
+  '',
+  'Encoding examples (every command, with TCP, --url and --target alike):',
+  '      $ vnc-agent --encodings zrle,raw screenshot exact.png',
+  '      $ vnc-agent --encodings tight --quality 5 --compression 9 screenshot slow-link.png',
+];
+
 const EXIT_CODES = [
   'Exit codes:',
   '  0    success',
   '  1    runtime error: connection refused or lost, authentication failed, timed out, bad input for',
-  '       this screen (e.g. a point off screen), file not writable',
-  '  2    usage error: unknown command or option, missing or invalid argument',
+  '       this screen (e.g. a point off screen), file not writable, a target failed to launch',
+  '  2    usage error: unknown command or option, missing or invalid argument, an unknown --target,',
+  '       a targets file that cannot be read or has problems',
   '  130  interrupted (Ctrl-C)',
 ];
 
@@ -874,8 +1072,9 @@ const EXIT_CODES = [
 export function helpText(version: string, topic?: CommandName): string {
   if (topic !== undefined && topic !== 'help') {
     const spec = COMMANDS[topic];
-    const lines = [usageLine(topic), '', spec.summary];
+    const lines = [usageLine(topic), '', ...wrap(spec.summary, 0, 100)];
     if (spec.options.length > 0) lines.push('', 'Options:', ...optionLines(COMMAND_OPTIONS, spec.options));
+    if (spec.globals) lines.push('', 'Options:', ...optionLines({ ...GLOBAL_OPTIONS, ...TARGET_OPTIONS }, spec.globals));
     lines.push('', 'Examples:', ...spec.examples.map((example) => `  ${example}`), '', 'Global options and exit codes: vnc-agent --help');
     return `${lines.join('\n')}\n`;
   }
@@ -890,6 +1089,9 @@ export function helpText(version: string, topic?: CommandName): string {
     'Usage: vnc-agent [options] COMMAND [arguments]',
     "       vnc-agent --url TEMPLATE [--host H] [--port P] [--ticket T] [--var NAME=VALUE]... [--header 'NAME: VALUE']...",
     '                 [--subprotocol binary|none] [--ca-file PEM | --insecure] [options] COMMAND [arguments]',
+    '       vnc-agent --target NAME [--config FILE] [options] COMMAND [arguments]',
+    '       vnc-agent targets [--config FILE] [--json]',
+    '       (options include --encodings LIST, --quality lossless|0..9 and --compression 0..9)',
     '',
     'Commands:',
     ...commands,
@@ -901,6 +1103,11 @@ export function helpText(version: string, topic?: CommandName): string {
     ...optionLines(WEBSOCKET_OPTIONS),
     '',
     ...WEBSOCKET_NOTES,
+    '',
+    'Target options (the targets file of the test framework, vnc.targets.yaml):',
+    ...optionLines(TARGET_OPTIONS),
+    '',
+    ...TARGET_NOTES,
     '',
     'Command options:',
     ...optionLines(COMMAND_OPTIONS),

@@ -14,9 +14,12 @@ import {
   type Point,
   type VNCConnection,
 } from '../index.js';
+import { knownSecrets } from '../config/provider.js';
+import { launchTarget, resolveTarget, type LaunchedTarget, type TargetConfig, type VNCAgentBridgeOptions } from '../index.js';
 import type { Command, GlobalOptions } from './args.js';
 import { CliError, redactAll, secretsOf } from './output.js';
-import { loadPointer, savePointer, tcpServerKey, webSocketServerKey } from './pointer-state.js';
+import { loadPointer, savePointer, targetServerKey, tcpServerKey, webSocketServerKey } from './pointer-state.js';
+import { findTarget, loadTargetsFile } from './targets.js';
 
 export interface CliIO {
   /** Command output. */
@@ -30,12 +33,32 @@ export interface CliIO {
 
 type Json = Record<string, unknown>;
 
-/** Runs `command`; throws on failure. Aborting `signal` disconnects, which ends any wait. */
-export async function runCommand(globals: GlobalOptions, command: Command, io: CliIO, signal?: AbortSignal): Promise<void> {
+/** What a run learns that its error report needs: filled in as the run goes. */
+export interface RunReport {
+  /** More values to mask (a target's credentials and header values). */
+  secrets: string[];
+  /** The timeout in effect once known: a target's own unless --timeout overrides it. */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs `command`; throws on failure. Aborting `signal` disconnects, which ends any wait (and stops a
+ * launch under way). With --target, the target's launch (if any) runs for the duration of the command.
+ */
+export async function runCommand(globals: GlobalOptions, command: Command, io: CliIO, signal?: AbortSignal, report: RunReport = { secrets: [] }): Promise<void> {
   const { host, port, websocket } = globals;
-  const remote = websocket ? websocket.remote : host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  const key = websocket ? webSocketServerKey({ ...websocket, host, port }) : tcpServerKey(host, port);
-  const secrets = secretsOf(globals);
+  const env = io.env as NodeJS.ProcessEnv;
+  // --target: the targets file and the target, found (or reported, exit 2) before anything else.
+  const targetsFile = globals.target ? loadTargetsFile(globals.target.config, io.env) : undefined;
+  const target = globals.target && targetsFile ? findTarget(targetsFile, globals.target.name) : undefined;
+  if (target) report.secrets.push(...targetSecrets(target));
+  const remote = target ? `target ${target.name}` : websocket ? websocket.remote : host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const key = target
+    ? targetServerKey(targetsFile!.file, target.name)
+    : websocket
+      ? webSocketServerKey({ ...websocket, host, port })
+      : tcpServerKey(host, port);
+  const secrets = [...secretsOf(globals), ...report.secrets];
   const debug = (text: string) => {
     if (globals.debug) io.stderr(redactAll(`vnc-agent: debug: ${text}\n`, secrets));
   };
@@ -65,23 +88,61 @@ export async function runCommand(globals: GlobalOptions, command: Command, io: C
   }
 
   const certificatePem = globals.caFile === undefined ? undefined : await readCaFile(globals.caFile);
-  const bridge = new VNCAgentBridge({
-    connection: makeConnection(globals, certificatePem),
-    shared: globals.shared,
-    timeoutMs: globals.timeoutMs,
-    typingDelayMs: globals.typingDelayMs,
-  });
-  const onAbort = () => void bridge.disconnect().catch(() => undefined);
+  const picture: Pick<VNCAgentBridgeOptions, 'encodings' | 'quality' | 'compressionLevel'> = {
+    ...(globals.encodings ? { encodings: globals.encodings } : {}),
+    ...(globals.quality !== undefined ? { quality: globals.quality } : {}),
+    ...(globals.compressionLevel !== undefined ? { compressionLevel: globals.compressionLevel } : {}),
+  };
+  let timeoutMs = globals.timeoutMs;
+  let launched: LaunchedTarget | undefined;
+  let bridge: VNCAgentBridge | undefined;
+  const onAbort = () => void bridge?.disconnect().catch(() => undefined);
   signal?.addEventListener('abort', onAbort, { once: true });
-  try {
+  const interrupted = () => {
     if (signal?.aborted) throw new CliError('interrupted');
-    debug(`connecting to ${remote} (${connectionNotes(globals).join(', ')})`);
-    await bridge.connect();
-    const info = bridge.info;
+  };
+  try {
+    interrupted();
+    if (target && globals.target) {
+      debug(`target ${describeTargetSource(target)}`);
+      if (target.launch) {
+        debug(`launching ${target.name} (${target.launch.kind === 'local-desktop' ? `local desktop ${target.launch.geometry}` : `command, serving on ${target.launch.host}:${target.launch.port}`}); it stops when this command ends`);
+        launched = await launchTarget(target, { signal, env }).catch((error: unknown) => {
+          if (!(error instanceof VNCTimeoutError) || signal?.aborted) throw error;
+          throw new CliError(error.message, 'hint: a launch has its own limit, launch.timeoutMs in the targets file (not --timeout)', { cause: error });
+        });
+        debug(`launched: VNC on ${launched.host}:${launched.port}${launched.reused ? ' (an existing server, reused)' : ''}`);
+        interrupted();
+      }
+      if (target.provider) debug(`asking the provider ${target.provider.modulePath} (attempt 0)`);
+      const resolved = await resolveTarget(target, { attempt: 0, launched, signal, env });
+      interrupted();
+      timeoutMs = globals.target.timeoutMs ?? resolved.timeoutMs ?? globals.timeoutMs;
+      bridge = new VNCAgentBridge({
+        ...resolved,
+        shared: globals.shared,
+        timeoutMs,
+        typingDelayMs: globals.typingDelayMs ?? resolved.typingDelayMs,
+        ...picture,
+      });
+    } else {
+      bridge = new VNCAgentBridge({
+        connection: makeConnection(globals, certificatePem),
+        shared: globals.shared,
+        timeoutMs,
+        typingDelayMs: globals.typingDelayMs,
+        ...picture,
+      });
+    }
+    report.timeoutMs = timeoutMs;
+    const connected = bridge;
+    debug(`connecting to ${connected.remote} (${connectionNotes(globals, timeoutMs).join(', ')})`);
+    await connected.connect();
+    const info = connected.info;
     debug(`connected: ${JSON.stringify(info.name)} ${info.width}x${info.height}, RFB ${info.protocolVersion}, ${info.securityTypeName}`);
 
     const remember = async () => {
-      const position = bridge.mouse.position;
+      const position = connected.mouse.position;
       try {
         await savePointer(io.env, key, position);
       } catch (error) {
@@ -106,43 +167,43 @@ export async function runCommand(globals: GlobalOptions, command: Command, io: C
         );
         break;
       case 'screenshot': {
-        const png = await bridge.screen.screenshot({ path: command.file, region: command.region });
+        const png = await connected.screen.screenshot({ path: command.file, region: command.region });
         const width = command.region?.width ?? info.width;
         const height = command.region?.height ?? info.height;
         print(`${command.file} (${width}x${height}, ${png.length} bytes)\n`, { path: command.file, width, height, bytes: png.length });
         break;
       }
       case 'move':
-        await bridge.mouse.move(command.x, command.y);
+        await connected.mouse.move(command.x, command.y);
         await remember();
         break;
       case 'click': {
         const at = command.at ?? (pointer as Point);
-        await bridge.mouse.click(at.x, at.y, { button: command.button, count: command.double ? 2 : 1 });
+        await connected.mouse.click(at.x, at.y, { button: command.button, count: command.double ? 2 : 1 });
         await remember();
         break;
       }
       case 'drag':
-        await bridge.mouse.drag(command.from, command.to, { button: command.button, steps: command.steps });
+        await connected.mouse.drag(command.from, command.to, { button: command.button, steps: command.steps });
         await remember();
         break;
       case 'type':
-        await bridge.keyboard.type(command.text ?? (text as string), { delayMs: command.delayMs });
+        await connected.keyboard.type(command.text ?? (text as string), { delayMs: command.delayMs });
         break;
       case 'key':
-        for (const chord of command.chords) await bridge.keyboard.press(chord);
+        for (const chord of command.chords) await connected.keyboard.press(chord);
         break;
       case 'scroll': {
         const at = command.at ?? (pointer as Point);
-        await bridge.scroll.scroll(command.direction, command.amount, at);
+        await connected.scroll.scroll(command.direction, command.amount, at);
         await remember();
         break;
       }
       case 'clipboard-get': {
-        const clipboard = await bridge.clipboard.getText().catch((error: unknown) => {
+        const clipboard = await connected.clipboard.getText().catch((error: unknown) => {
           if (!(error instanceof VNCTimeoutError)) throw error;
           throw new CliError(
-            `The server announced no clipboard text within ${globals.timeoutMs / 1000} s.`,
+            `The server announced no clipboard text within ${timeoutMs / 1000} s.`,
             'hint: servers announce clipboard text when it changes: copy something on the remote desktop while vnc-agent waits',
             { cause: error },
           );
@@ -151,22 +212,22 @@ export async function runCommand(globals: GlobalOptions, command: Command, io: C
         break;
       }
       case 'clipboard-set':
-        await bridge.clipboard.setText(command.text ?? (text as string));
+        await connected.clipboard.setText(command.text ?? (text as string));
         if (command.holdMs > 0) {
           debug(`holding the connection for ${command.holdMs / 1000} s`);
-          await stayConnected(bridge, command.holdMs, signal);
+          await stayConnected(connected, command.holdMs, signal);
         }
         break;
       case 'wait-stable': {
         const started = Date.now();
-        await bridge.screen.waitForStable({ stillMs: command.stillMs, region: command.region });
+        await connected.screen.waitForStable({ stillMs: command.stillMs, region: command.region });
         const elapsedMs = Date.now() - started;
         print(`stable: no change for ${command.stillMs} ms (waited ${elapsedMs} ms)\n`, { stable: true, stillMs: command.stillMs, elapsedMs });
         break;
       }
       case 'wait-change': {
         const started = Date.now();
-        await bridge.screen.waitForChange(undefined, { region: command.region });
+        await connected.screen.waitForChange(undefined, { region: command.region });
         const elapsedMs = Date.now() - started;
         print(`changed after ${elapsedMs} ms\n`, { changed: true, elapsedMs });
         break;
@@ -177,15 +238,24 @@ export async function runCommand(globals: GlobalOptions, command: Command, io: C
     throw error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    await bridge.disconnect().catch(() => undefined);
-    debug('disconnected');
+    if (bridge) {
+      await bridge.disconnect().catch(() => undefined);
+      debug('disconnected');
+    }
+    if (launched && target) {
+      await launched.stop().catch(() => undefined);
+      debug(`stopped ${target.name}${launched.reused ? ' (nothing: the server was running before)' : ''}`);
+    }
   }
 }
 
 /** What the --debug "connecting" line says about the connection: never a secret, only whether it is there. */
-function connectionNotes(globals: GlobalOptions): string[] {
+function connectionNotes(globals: GlobalOptions, timeoutMs: number): string[] {
   const { websocket } = globals;
-  const notes = [globals.shared ? 'shared' : 'exclusive', `timeout ${globals.timeoutMs / 1000} s`];
+  const notes = [globals.shared ? 'shared' : 'exclusive', `timeout ${timeoutMs / 1000} s`];
+  if (globals.encodings) notes.push(`encodings ${globals.encodings.join(', ')}`);
+  if (globals.quality !== undefined) notes.push(`quality ${globals.quality}`);
+  if (globals.compressionLevel !== undefined) notes.push(`compression ${globals.compressionLevel}`);
   if (websocket) {
     notes.unshift('WebSocket');
     if (websocket.ticket) notes.push('with a ticket');
@@ -197,6 +267,19 @@ function connectionNotes(globals: GlobalOptions): string[] {
   if (globals.caFile !== undefined) notes.push(`trusting ${globals.caFile}`);
   if (globals.insecure) notes.push('TLS certificate not verified');
   return notes;
+}
+
+/** A target's credentials and header values, as they are and URL-encoded: never printed. */
+function targetSecrets(target: TargetConfig): string[] {
+  // No environment: its values would only be guesses here, and short ones would mask ordinary text.
+  const secrets = knownSecrets(target, {});
+  return [...new Set([...secrets, ...secrets.map(encodeURIComponent)])];
+}
+
+/** `NAME (FILE:LINE:COLUMN)`, for --debug. */
+function describeTargetSource(target: TargetConfig): string {
+  const { source } = target;
+  return `${target.name} (${source.file}:${source.line}:${source.column})`;
 }
 
 /** The --ca-file's text; a file that cannot be read is a CliError that says why. */

@@ -6,8 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { helpText, parseCommandLine, UsageError, type GlobalOptions, type ParseResult } from './args.js';
-import { runCommand, type CliIO } from './commands.js';
-import { CliError, formatError, formatUsageError, secretsOf } from './output.js';
+import { runCommand, type CliIO, type RunReport } from './commands.js';
+import { CliError, CliUsageError, formatError, formatUsageError, secretsOf } from './output.js';
+import { runTargets } from './targets.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -52,6 +53,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${packageVersion()}\n`);
     return EXIT_OK;
   }
+  if (parsed.kind === 'targets') {
+    const { debug } = parsed.options;
+    try {
+      return runTargets(parsed.options, { stdout: (text) => void process.stdout.write(text), env });
+    } catch (error) {
+      process.stderr.write(formatError(error, { debug }));
+      return error instanceof CliUsageError ? EXIT_USAGE : EXIT_FAILURE;
+    }
+  }
 
   const globals: GlobalOptions = parsed.globals;
   const io: CliIO = {
@@ -69,16 +79,20 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const report: RunReport = { secrets: [] };
   try {
-    await runCommand(globals, parsed.command, io, controller.signal);
+    await runCommand(globals, parsed.command, io, controller.signal, report);
     return EXIT_OK;
   } catch (error) {
     if (controller.signal.aborted) {
       process.stderr.write(formatError(new CliError('interrupted'), { debug: false }));
       return EXIT_INTERRUPTED;
     }
-    process.stderr.write(formatError(error, { debug: globals.debug, password: globals.password, secrets: secretsOf(globals), timeoutMs: globals.timeoutMs }));
-    return EXIT_FAILURE;
+    const secrets = [...secretsOf(globals), ...report.secrets];
+    // With --target and no --timeout, the timeout in effect is the target's (the error knows it, when it is a timeout).
+    const timeoutMs = report.timeoutMs ?? (globals.target && globals.target.timeoutMs === undefined ? undefined : globals.timeoutMs);
+    process.stderr.write(formatError(error, { debug: globals.debug, password: globals.password, secrets, timeoutMs }));
+    return error instanceof CliUsageError ? EXIT_USAGE : EXIT_FAILURE;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

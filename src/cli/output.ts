@@ -17,6 +17,21 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * A mistake in what the command line names, found only when running (an unknown --target, a
+ * targets file that cannot be read or has problems): exit code 2. `details` are printed one per
+ * line after the message (e.g. each problem as FILE:LINE:COLUMN: …).
+ */
+export class CliUsageError extends CliError {
+  readonly details: readonly string[];
+
+  constructor(message: string, options: { hint?: string; details?: readonly string[]; cause?: unknown } = {}) {
+    super(message, options.hint, { cause: options.cause });
+    this.name = 'CliUsageError';
+    this.details = options.details ?? [];
+  }
+}
+
 export interface ErrorReportOptions {
   debug: boolean;
   /** Masked wherever it would appear. */
@@ -99,6 +114,7 @@ function stackOf(error: unknown): string[] {
 export function formatError(error: unknown, options: ErrorReportOptions): string {
   const message = error instanceof Error ? error.message : String(error);
   const lines = [`vnc-agent: ${oneLine(message) || 'failed'}`];
+  if (error instanceof CliUsageError) lines.push(...error.details.map(oneLine));
   const hint = hintFor(error, options);
   if (hint) lines.push(hint);
   if (options.debug) lines.push(...stackOf(error));

@@ -36,6 +36,15 @@ export function webSocketServerKey(parts: { urlTemplate: string; host: string; p
   return `ws-${digest.slice(0, 24)}`;
 }
 
+/**
+ * The key of a target of a targets file: the file's path and the target's name, hashed (a launched
+ * target serves on a new port each time, but it is the same desktop as far as the user is concerned).
+ */
+export function targetServerKey(file: string, name: string): ServerKey {
+  const digest = createHash('sha256').update(JSON.stringify([file, name])).digest('hex');
+  return `target-${digest.slice(0, 24)}`;
+}
+
 function stateFile(env: Env, key: ServerKey): string {
   return join(stateDir(env), `pointer-${key.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
 }
