@@ -24,6 +24,7 @@ declare -A PACKAGES=(
   [qemu-system-x86_64]=qemu-system-x86
   [openssl]=openssl
   [vncsnapshot]=vncsnapshot
+  [strace]=strace
 )
 missing=()
 for command in "${!PACKAGES[@]}"; do
