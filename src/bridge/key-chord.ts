@@ -15,6 +15,7 @@ import {
   isShiftedOnUSLayout,
   keysymForCodePoint,
 } from '../rfb/keysyms.js';
+import { editDistance } from './suggest.js';
 
 /** One RFB KeyEvent to send: press (`down: true`) or release (`down: false`) of `keysym`. */
 export interface KeyEvent {
@@ -234,29 +235,6 @@ function suggestKeyNames(name: string): string[] {
     .map((entry) => entry.name);
 }
 
-/** Optimal string alignment distance: Levenshtein plus transposition of adjacent characters. */
-function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d: number[] = new Array<number>(rows * cols).fill(0);
-  for (let i = 0; i < rows; i++) d[i * cols] = i;
-  for (let j = 0; j < cols; j++) d[j] = j;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let value = Math.min(
-        (d[(i - 1) * cols + j] as number) + 1,
-        (d[i * cols + j - 1] as number) + 1,
-        (d[(i - 1) * cols + j - 1] as number) + cost,
-      );
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        value = Math.min(value, (d[(i - 2) * cols + j - 2] as number) + 1);
-      }
-      d[i * cols + j] = value;
-    }
-  }
-  return d[rows * cols - 1] as number;
-}
 
 function joinOr(items: string[]): string {
   if (items.length <= 1) return items.join('');

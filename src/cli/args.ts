@@ -11,6 +11,7 @@ import { PIXEL_ENCODINGS } from '../rfb/encodings/index.js';
 import type { Rect } from '../rfb/framebuffer.js';
 import type { CompressionLevel, Quality } from '../rfb/quality.js';
 import { expandUrlTemplate, maskUrl, templatePlaceholders } from '../transport/url-template.js';
+import { closest as closestName } from '../bridge/suggest.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 5900;
@@ -370,34 +371,10 @@ export function websocketUsageLine(): string {
 // ---------------------------------------------------------------------------------------------
 // Suggestions.
 
-/** Edit distance counting a swap of neighbours as one edit (optimal string alignment). */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
-}
 
-/** The candidate closest to `input` (typo or prefix), or undefined when none is close. */
+/** The known name closest to `input`: a typo, or a name it begins. */
 export function closest(input: string, candidates: readonly string[]): string | undefined {
-  const word = input.toLowerCase();
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const candidate of candidates) {
-    const distance = editDistance(word, candidate);
-    const limit = Math.max(1, Math.min(3, Math.floor(candidate.length / 3)));
-    const score = word.length >= 2 && candidate.startsWith(word) ? 0.5 : distance <= limit ? distance : Infinity;
-    if (score < bestScore) {
-      best = candidate;
-      bestScore = score;
-    }
-  }
-  return best;
+  return closestName(input, candidates, { prefix: true });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
  * collected with its `file:line:column`, then all are thrown together as one `VNCTargetsFileError`.
  */
 import { VNCConfigError } from '../errors.js';
+import { closest } from '../bridge/suggest.js';
 
 /** Where something is written: a file and a 1-based line and column. */
 export interface SourceLocation {
@@ -65,34 +66,9 @@ export class Problems {
   }
 }
 
-/** Edit distance counting a swap of neighbours as one edit (optimal string alignment). */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
-}
 
-/** The candidate closest to `input` (case-insensitive typo), or undefined when none is close. */
-export function closest(input: string, candidates: readonly string[]): string | undefined {
-  const word = input.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const distance = editDistance(word, candidate.toLowerCase());
-    const limit = Math.max(1, Math.min(3, Math.floor(candidate.length / 3)));
-    if (distance <= limit && distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
+
+export { closest };
 
 /** ` Did you mean "x"?` or an empty string. */
 export function didYouMean(input: string, candidates: readonly string[]): string {
