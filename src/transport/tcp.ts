@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { VNCConnectionError, VNCTimeoutError } from '../errors.js';
 import { anonymousTlsOptions, describeTlsError, isTlsVerificationError, tlsOptions } from './tls.js';
-import type { TlsUpgradeOptions, Transport, TransportEvents, TransportOpener } from './transport.js';
+import { closeWithin, type TlsUpgradeOptions, type Transport, type TransportEvents, type TransportOpener } from './transport.js';
 
 export interface TCPTransportOptions {
   host: string;
@@ -173,18 +173,7 @@ class SocketTransport implements Transport {
     this.closing = true;
     if (this.closedWith) return Promise.resolve();
     const socket = this.socket;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        socket.destroy();
-        resolve();
-      }, timeoutMs);
-      timer.unref();
-      socket.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.end();
-    });
+    return closeWithin(socket, timeoutMs, () => socket.end(), () => socket.destroy());
   }
 
   destroy(): void {

@@ -49,3 +49,27 @@ export interface TransportOpener {
   readonly remote: string;
   open(options: { timeoutMs: number; signal?: AbortSignal }): Promise<Transport>;
 }
+
+/** What `closeWithin` needs of a connection: start a graceful close, force one, hear it close. */
+export interface Closable {
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/**
+ * Starts a graceful close (`begin`: flush and say goodbye) and resolves once the connection has
+ * closed — or, after `timeoutMs`, forces it (`force`) and resolves anyway: closing never hangs.
+ */
+export function closeWithin(connection: Closable, timeoutMs: number, begin: () => void, force: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      force();
+      resolve();
+    }, timeoutMs);
+    timer.unref();
+    connection.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    begin();
+  });
+}

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { VNCConnectionError, VNCProtocolError, VNCTimeoutError } from '../errors.js';
 import { describeSocketError } from './tcp.js';
 import { describeTlsError, isTlsVerificationError, tlsOptions, type TlsTrust } from './tls.js';
-import type { Transport, TransportEvents, TransportOpener } from './transport.js';
+import { closeWithin, type Transport, type TransportEvents, type TransportOpener } from './transport.js';
 
 export interface WebSocketTransportOptions {
   url: URL;
@@ -114,18 +114,7 @@ class WebSocketTransport implements Transport {
   close(timeoutMs = 2000): Promise<void> {
     this.closing = true;
     if (this.closedWith) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.socket.terminate();
-        resolve();
-      }, timeoutMs);
-      timer.unref();
-      this.socket.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.socket.close(1000);
-    });
+    return closeWithin(this.socket, timeoutMs, () => this.socket.close(1000), () => this.socket.terminate());
   }
 
   destroy(): void {
