@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 as zlibCrc32 } from 'node:zlib';
@@ -13,6 +14,17 @@ import { expect, test } from '@playwright/test';
 import { closestMatch, compareFrames, checkMatch, decodePng, encodeApng, encodePng, findImage, loadImage, VNCInputError, type Frame } from '../../src/index.js';
 
 // ---- helpers -----------------------------------------------------------------------------------
+
+const { Transformer } = createRequire(import.meta.url)('@napi-rs/image') as typeof import('@napi-rs/image');
+
+/** The frame after a round trip through JPEG at `quality` (what a Tight JPEG update does to a screen). */
+function throughJpeg(frame: Frame, quality: number): Frame {
+  const rgb = new Transformer(Transformer.fromRgbaPixels(frame.data, frame.width, frame.height).jpegSync(quality)).rawPixelsSync();
+  const out = solid(frame.width, frame.height, [0, 0, 0]);
+  const channels = rgb.length / (frame.width * frame.height);
+  for (let p = 0; p < frame.width * frame.height; p++) out.data.set(rgb.subarray(p * channels, p * channels + 3), p * 4);
+  return out;
+}
 
 /** A deterministic pseudo-random generator (mulberry32). */
 function random(seed: number): () => number {
@@ -86,26 +98,73 @@ function jitter(frame: Frame, amount: number, seed: number): Frame {
   return out;
 }
 
-/** Every position's similarity, the slow obvious way (alpha < 128 ignored). */
-function bruteForce(haystack: Frame, needle: Frame): { x: number; y: number; similarity: number }[] {
-  const all: { x: number; y: number; similarity: number }[] = [];
-  let opaque = 0;
-  for (let i = 3; i < needle.data.length; i += 4) if (needle.data[i] >= 128) opaque++;
+/** The needle's opaque pixels and its distinctive ones (byte offsets), as the definition below says. */
+function needlePixels(needle: Frame): { opaque: number[]; distinctive: number[] } {
+  const opaque: number[] = [];
+  for (let i = 0; i < needle.width * needle.height * 4; i += 4) if (needle.data[i + 3] >= 128) opaque.push(i);
+  const median = [0, 1, 2].map((c) => {
+    const values = opaque.map((i) => needle.data[i + c]).sort((a, b) => a - b);
+    return values[(values.length - 1) >> 1];
+  });
+  const distance = (i: number) => [0, 1, 2].reduce((sum, c) => sum + Math.abs(needle.data[i + c] - median[c]), 0);
+  const largest = Math.max(...opaque.map(distance));
+  const distinctive = opaque.filter((i) => distance(i) >= 39 && distance(i) >= largest / 4);
+  return { opaque, distinctive };
+}
+
+/**
+ * Every position's similarity, the slow obvious way, from the definition: pixels with alpha below 128
+ * are ignored; the needle's background is its per-channel median colour (the lower middle value for
+ * an even count) and its distinctive pixels those whose R, G and B differ from it by 39 or more in
+ * total and by at least a quarter of the most any pixel does; the similarity is the lesser of 1 − mean absolute difference / 255 over all pixels and over
+ * the distinctive ones (over all pixels only, when none is distinctive). `overall`: the first alone.
+ */
+function bruteForce(haystack: Frame, needle: Frame): { x: number; y: number; similarity: number; overall: number }[] {
+  const { opaque, distinctive } = needlePixels(needle);
+  const difference = (x: number, y: number, pixels: number[]) => {
+    let sum = 0;
+    for (const n of pixels) {
+      const nx = (n / 4) % needle.width;
+      const ny = Math.floor(n / 4 / needle.width);
+      const h = ((y + ny) * haystack.width + x + nx) * 4;
+      for (let c = 0; c < 3; c++) sum += Math.abs(haystack.data[h + c] - needle.data[n + c]);
+    }
+    return sum;
+  };
+  const all: { x: number; y: number; similarity: number; overall: number }[] = [];
   for (let y = 0; y + needle.height <= haystack.height; y++) {
     for (let x = 0; x + needle.width <= haystack.width; x++) {
-      let sum = 0;
-      for (let ny = 0; ny < needle.height; ny++) {
-        for (let nx = 0; nx < needle.width; nx++) {
-          const n = (ny * needle.width + nx) * 4;
-          if (needle.data[n + 3] < 128) continue;
-          const h = ((y + ny) * haystack.width + x + nx) * 4;
-          for (let c = 0; c < 3; c++) sum += Math.abs(haystack.data[h + c] - needle.data[n + c]);
-        }
-      }
-      all.push({ x, y, similarity: 1 - sum / (765 * opaque) });
+      const overall = 1 - difference(x, y, opaque) / (765 * opaque.length);
+      const content = distinctive.length > 0 ? 1 - difference(x, y, distinctive) / (765 * distinctive.length) : 1;
+      all.push({ x, y, similarity: Math.min(overall, content), overall });
     }
   }
   return all;
+}
+
+/** The similarity before distinctive pixels were scored separately: 1 − mean absolute difference / 255. */
+function meanDifferenceSimilarity(haystack: Frame, needle: Frame, x: number, y: number): number {
+  let sum = 0;
+  for (let ny = 0; ny < needle.height; ny++) {
+    for (let nx = 0; nx < needle.width; nx++) {
+      const n = (ny * needle.width + nx) * 4;
+      const h = ((y + ny) * haystack.width + x + nx) * 4;
+      for (let c = 0; c < 3; c++) sum += Math.abs(haystack.data[h + c] - needle.data[n + c]);
+    }
+  }
+  return 1 - sum / (765 * needle.width * needle.height);
+}
+
+/** 50×30 of white with seven "characters" of seven dark pixels each: 49 of its 1,500 pixels are text. */
+function sparseText(seed: number): Frame {
+  const next = random(seed);
+  const frame = solid(50, 30, [255, 255, 255]);
+  for (let character = 0; character < 7; character++) {
+    const strokes = new Set<number>();
+    while (strokes.size < 7) strokes.add(Math.floor(next() * 5) + 5 * Math.floor(next() * 9));
+    for (const k of strokes) setPixel(frame, 4 + character * 6 + (k % 5), 10 + Math.floor(k / 5), [0, 0, 0]);
+  }
+  return frame;
 }
 
 /** A desktop-like 1920×1080 screen: flat background, windows, and rows of "text". */
@@ -349,20 +408,35 @@ test.describe('findImage', () => {
   });
 
   test('agrees with a brute-force search (best match and all matches, with transparency)', () => {
-    for (let seed = 1; seed <= 12; seed++) {
+    let plainNeedles = 0;
+    let turnedDown = 0; // places alike enough overall whose distinctive pixels are not
+    for (let seed = 1; seed <= 24; seed++) {
       const next = random(seed * 31);
-      // Smooth-ish haystacks make many near matches, the hard case for pruning.
-      const hay = solid(70, 50, [128, 128, 128]);
-      for (let i = 0; i < 25; i++) paste(hay, solid(1 + Math.floor(next() * 20), 1 + Math.floor(next() * 15), [next() * 256, next() * 256, next() * 256]), Math.floor(next() * 60), Math.floor(next() * 45));
+      let hay = solid(70, 50, [128, 128, 128]);
+      if (seed <= 12) {
+        // Smooth-ish haystacks make many near matches, the hard case for pruning.
+        for (let i = 0; i < 25; i++) paste(hay, solid(1 + Math.floor(next() * 20), 1 + Math.floor(next() * 15), [next() * 256, next() * 256, next() * 256]), Math.floor(next() * 60), Math.floor(next() * 45));
+      } else {
+        // "Text" on a flat background: many places alike overall whose distinctive pixels differ.
+        const background = [next() * 256, next() * 256, next() * 256];
+        hay = solid(70, 50, background);
+        for (let i = 0; i < 150 + seed * 10; i++) setPixel(hay, Math.floor(next() * 70), Math.floor(next() * 50), next() < 0.8 ? [0, 0, 0] : [255 - background[0], 40, 200]);
+      }
       const nw = 3 + Math.floor(next() * 14);
       const nh = 3 + Math.floor(next() * 10);
-      const needle = jitter(cut(hay, Math.floor(next() * (70 - nw)), Math.floor(next() * (50 - nh)), nw, nh), seed % 3 === 0 ? 0 : 25, seed);
+      const needle = jitter(cut(hay, Math.floor(next() * (70 - nw)), Math.floor(next() * (50 - nh)), nw, nh), seed % 3 === 0 ? 0 : seed <= 12 ? 25 : 10, seed);
       if (seed % 2 === 0) for (let k = 0; k < 5; k++) setPixel(needle, Math.floor(next() * nw), Math.floor(next() * nh), [0, 0, 0], 0);
       const similarity = 0.8 + next() * 0.15;
+      if (needlePixels(needle).distinctive.length === 0) {
+        plainNeedles++;
+        expect(() => findImage(hay, needle, { similarity }), `seed ${seed}`).toThrow(/nothing distinctive/);
+      }
+      const options = { similarity, allowPlain: true };
       const brute = bruteForce(hay, needle);
       const passing = brute.filter((c) => c.similarity >= similarity);
+      turnedDown += brute.filter((c) => c.overall >= similarity && c.similarity < similarity).length;
       const best = [...passing].sort((a, b) => b.similarity - a.similarity || a.y - b.y || a.x - b.x)[0];
-      const found = findImage(hay, needle, { similarity });
+      const found = findImage(hay, needle, options);
       if (!best) expect(found, `seed ${seed}`).toBeNull();
       else {
         expect(found, `seed ${seed}`).toMatchObject({ x: best.x, y: best.y });
@@ -373,25 +447,126 @@ test.describe('findImage', () => {
       for (const c of [...passing].sort((a, b) => b.similarity - a.similarity || a.y - b.y || a.x - b.x)) {
         if (expectedAll.every((t) => Math.abs(t.x - c.x) >= nw || Math.abs(t.y - c.y) >= nh)) expectedAll.push(c);
       }
-      const all = findImage(hay, needle, { similarity, all: true });
+      const all = findImage(hay, needle, { ...options, all: true });
       expect(all.map(({ x, y }) => `${x},${y}`), `seed ${seed}`).toEqual(expectedAll.map(({ x, y }) => `${x},${y}`));
       // closestMatch is exact for needles under 8 pixels wide or high; for bigger ones it is a
       // quick estimate that reports the true similarity of the place it names.
       const top = [...brute].sort((a, b) => b.similarity - a.similarity)[0];
-      const closest = closestMatch(hay, needle);
+      const closest = closestMatch(hay, needle, { allowPlain: true });
       const there = brute.find((c) => c.x === closest.x && c.y === closest.y)!;
       expect(closest.similarity).toBeCloseTo(there.similarity, 10);
       if (Math.min(nw, nh) < 8) expect(closest.similarity, `seed ${seed}`).toBeCloseTo(top.similarity, 10);
       else expect(closest.similarity).toBeLessThanOrEqual(top.similarity + 1e-12);
     }
+    expect(plainNeedles, 'some needles have nothing distinctive: compared as a whole with allowPlain').toBeGreaterThan(0);
+    expect(turnedDown, 'places turned down by their distinctive pixels alone').toBeGreaterThan(1000);
   });
 
-  test('flat needles on flat screens: many exact matches stay fast', () => {
+  test('a mostly-background needle does not match a blank area of its background', () => {
+    const needle = sparseText(1);
+    let text = 0;
+    for (let i = 0; i < needle.data.length; i += 4) if (needle.data[i] === 0) text++;
+    expect(text).toBe(49);
+    const blankScreen = solid(400, 200, [255, 255, 255]);
+    // The problem: by the mean difference alone, any blank area scores about 0.97.
+    expect(meanDifferenceSimilarity(blankScreen, needle, 0, 0)).toBeGreaterThan(0.96);
+    // The target missing: nothing is found, not a blank area.
+    expect(findImage(blankScreen, needle)).toBeNull();
+    expect(findImage(blankScreen, needle, { all: true })).toEqual([]);
+    expect(findImage(blankScreen, needle, { similarity: 0.5 })).toBeNull();
+    // Its own distinctive pixels are all wrong there: the closest place scores 0.
+    expect(closestMatch(blankScreen, needle).similarity).toBe(0);
+    // Other text on the same background is not it either.
+    const otherText = copyFrame(blankScreen);
+    paste(otherText, sparseText(2), 100, 60);
+    paste(otherText, sparseText(3), 250, 120);
+    expect(findImage(otherText, needle)).toBeNull();
+    expect(findImage(otherText, needle, { similarity: 0.8 })).toBeNull();
+    // The real place is found, exactly or through noise, and only there.
+    const scene = copyFrame(otherText);
+    paste(scene, needle, 300, 20);
+    expect(findImage(scene, needle)).toEqual({ x: 300, y: 20, width: 50, height: 30, similarity: 1 });
+    expect(findImage(scene, needle, { all: true, similarity: 0.8 })).toEqual([{ x: 300, y: 20, width: 50, height: 30, similarity: 1 }]);
+    expect(findImage(scene, needle, { region: { x: 0, y: 0, width: 299, height: 200 } })).toBeNull();
+    const noisy = findImage(jitter(scene, 10, 6), needle);
+    expect(noisy).toMatchObject({ x: 300, y: 20 });
+    expect(noisy!.similarity).toBeGreaterThan(0.97);
+    expect(findImage(scene, jitter(needle, 10, 7))).toMatchObject({ x: 300, y: 20 });
+    // Half its strokes gone: not the same text, although the mean difference is under 2 %.
+    const faded = copyFrame(scene);
+    for (let i = 0, k = 0; i < needle.data.length; i += 4) {
+      if (needle.data[i] === 0 && k++ % 2 === 0) setPixel(faded, 300 + ((i / 4) % 50), 20 + Math.floor(i / 4 / 50), [255, 255, 255]);
+    }
+    expect(meanDifferenceSimilarity(faded, needle, 300, 20)).toBeGreaterThan(0.98);
+    expect(findImage(faded, needle)).toBeNull();
+    expect(findImage(faded, needle, { similarity: 0.4 })).toMatchObject({ x: 300, y: 20 });
+  });
+
+  test('JPEG artefacts cost a few hundredths: found on a lossy screen, and with a needle cut from one', () => {
+    const screen = cut(desktop(11), 0, 0, 660, 440);
+    paste(screen, sparseText(1), 580, 380);
+    const places = [
+      { x: 300, y: 100 }, // dense text
+      { x: 580, y: 380 }, // sparse text
+    ];
+    for (const quality of [90, 75, 50]) {
+      const lossy = throughJpeg(screen, quality);
+      for (const at of places) {
+        const label = `quality ${quality} at ${at.x},${at.y}`;
+        const onLossy = findImage(lossy, cut(screen, at.x, at.y, 50, 30));
+        expect(onLossy, label).toMatchObject(at);
+        expect(onLossy!.similarity, label).toBeGreaterThan(0.96);
+        // Cut from the lossy capture: the ringing around the letters is not taken for content.
+        const fromLossy = findImage(screen, cut(lossy, at.x, at.y, 50, 30));
+        expect(fromLossy, label).toMatchObject(at);
+        expect(fromLossy!.similarity, label).toBeGreaterThan(0.96);
+      }
+      // And still not on a blank area: the sparse text is looked for where it is not.
+      expect(findImage(lossy, sparseText(1), { region: { x: 20, y: 20, width: 560, height: 400 }, similarity: 0.9 })).toBeNull();
+    }
+  });
+
+  test('a needle with nothing distinctive in it is refused unless allowPlain', () => {
+    const scene = solid(200, 100, [255, 255, 255]);
+    paste(scene, solid(30, 30, [200, 0, 0]), 150, 40);
+    const plain = [
+      solid(40, 20, [255, 255, 255]),
+      jitter(solid(40, 20, [128, 128, 128]), 10, 1), // within ±10 per channel: 30 in all at most
+      solid(10, 10, [200, 0, 0]),
+    ];
+    const corner = solid(12, 12, [200, 0, 0]);
+    for (let y = 0; y < 12; y++) for (let x = 0; x < 12 - y; x++) setPixel(corner, x, y, [0, 255, 0], 0); // transparent: not counted
+    plain.push(corner);
+    for (const needle of plain) {
+      expect(() => findImage(scene, needle)).toThrow(VNCInputError);
+      expect(() => findImage(scene, needle, { all: true })).toThrow(/has nothing distinctive/);
+      expect(() => closestMatch(scene, needle)).toThrow(/has nothing distinctive/);
+    }
+    expect(() => findImage(scene, plain[0])).toThrow(
+      'The 40x20 image to find has nothing distinctive: every pixel is within 38 (R, G and B differences added up) of its main colour rgb(255, 255, 255), so it would match any area of that colour. ' +
+        'Cut a piece with something distinctive in it (text, an edge, an icon), or pass allowPlain: true to look for a plain area.',
+    );
+    // allowPlain: only the overall similarity counts, as for any needle without distinctive pixels.
+    expect(findImage(scene, plain[0], { allowPlain: true })).toEqual({ x: 0, y: 0, width: 40, height: 20, similarity: 1 });
+    expect(findImage(scene, plain[2], { allowPlain: true })).toMatchObject({ x: 150, y: 40, similarity: 1 });
+    expect(findImage(scene, corner, { allowPlain: true })).toMatchObject({ x: 149, y: 39, similarity: 1 }); // its opaque part inside the square
+    expect(closestMatch(scene, plain[2], { allowPlain: true })).toMatchObject({ x: 150, y: 40, similarity: 1 });
+    // One distinctive pixel is enough to be searchable, and it must be there.
+    const dot = solid(20, 20, [255, 255, 255]);
+    setPixel(dot, 5, 5, [200, 200, 200]);
+    expect(findImage(scene, dot)).toBeNull();
+    expect(findImage(scene, dot, { allowPlain: true })).toBeNull(); // allowPlain changes nothing for it
+    const dotted = copyFrame(scene);
+    setPixel(dotted, 45, 65, [200, 200, 200]);
+    expect(findImage(dotted, dot)).toMatchObject({ x: 40, y: 60, similarity: 1 });
+  });
+
+  test('flat needles on flat screens (allowPlain): many exact matches stay fast', () => {
     const scene = solid(800, 600, [255, 255, 255]);
     const blank = solid(40, 20, [255, 255, 255]);
     const started = performance.now();
-    expect(findImage(scene, blank)).toEqual({ x: 0, y: 0, width: 40, height: 20, similarity: 1 });
-    const all = findImage(scene, blank, { all: true });
+    expect(findImage(scene, blank, { allowPlain: true })).toEqual({ x: 0, y: 0, width: 40, height: 20, similarity: 1 });
+    const all = findImage(scene, blank, { all: true, allowPlain: true });
     expect(all).toHaveLength(20 * 30);
     expect(performance.now() - started).toBeLessThan(2000);
   });
@@ -415,6 +590,12 @@ test.describe('findImage', () => {
     for (let i = 0; i < inverted.data.length; i += 4) inverted.data[i + 1] = 255 - inverted.data[i + 1];
     expect(time('absent', () => findImage(screen, inverted))).toBeNull();
     expect(time('closest (absent)', () => closestMatch(screen, inverted)).similarity).toBeLessThan(0.95);
+    // Mostly background: 200,000 blank white places to turn down (a few pixels each).
+    const sparse = sparseText(1);
+    expect(time('sparse text, absent', () => findImage(screen, sparse))).toBeNull();
+    const withSparse = copyFrame(screen);
+    paste(withSparse, sparse, 1500, 700);
+    expect(time('sparse text, present', () => findImage(withSparse, sparse))).toMatchObject({ x: 1500, y: 700, similarity: 1 });
     test.info().annotations.push({ type: 'timing', description: timings.join('; ') });
     for (const line of timings) expect(Number(/: ([\d.]+) ms/.exec(line)![1]), line).toBeLessThan(1000);
   });

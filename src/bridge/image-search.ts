@@ -1,18 +1,35 @@
 /**
  * Template search: where on the screen a smaller picture (a button, an icon, a piece of text) is.
  *
- * Similarity is 1 − (mean absolute difference of R, G and B over the needle's opaque pixels) / 255:
- * 1 is identical, 0.95 allows e.g. every channel 12 levels off, or 5 % of the pixels completely
- * wrong. The search is exact (the same result as comparing at every position) but prunes most
- * positions cheaply: block sums from an integral image give lower bounds of a position's
- * difference (|Σa − Σb| ≤ Σ|a − b|), coarse blocks first, then finer ones, and the pixel-by-pixel
- * check visits the needle's most distinctive pixels first and stops once the position cannot
- * reach the similarity asked for.
+ * Similarity. A needle is mostly background: a 50×30 cut of text on white may have 49 dark pixels
+ * in 1,500. By the mean absolute difference alone, any blank white area is then 97 % alike — a
+ * search would "find" it wherever the text is missing. So the needle's distinctive pixels are
+ * scored on their own as well:
+ *
+ * - its main colour is the per-channel median of its opaque pixels: of all flat colours, the one
+ *   closest to the needle by this measure (its background, for a needle that is mostly background);
+ * - a pixel is distinctive when its R, G and B differ from the main colour by 39 or more in total
+ *   (more than 5 % of the 765 there is, e.g. 13 levels in each channel) and by at least a quarter
+ *   of the most any pixel of the needle does (so that for text the letters are, but the JPEG
+ *   ringing or noise around them in a needle cut from a lossy capture is not);
+ * - similarity = the lesser of 1 − (mean absolute difference of R, G and B) / 255 over all opaque
+ *   pixels and the same over the distinctive ones.
+ *
+ * 1 is identical; noise of ±10 levels or JPEG artefacts cost a few hundredths in both parts; a
+ * plain area of the main colour scores below 0.95 by construction (every distinctive pixel is more
+ * than 5 % off there) and near 0 for real content: for dark text on white, 1 − 765/765 = 0. A
+ * needle with no distinctive pixel at all (one flat colour, give or take noise) would match any
+ * area of its colour, so it is refused unless `allowPlain` asks for exactly that; it is then scored
+ * on all its pixels only.
+ *
+ * The search is exact (the same result as comparing at every position) but prunes most positions
+ * cheaply: block sums from an integral image give lower bounds of a position's difference
+ * (|Σa − Σb| ≤ Σ|a − b|), coarse blocks first, then finer ones, and the pixel-by-pixel check visits
+ * the distinctive pixels first, most distinctive first, and stops once the position cannot reach the
+ * similarity asked for — over the distinctive pixels, usually after a few of them.
  *
  * Needle pixels with alpha below 128 are ignored, so a cut-out of an irregular shape only compares
- * its visible part. A needle that is mostly one flat colour matches any area of that colour almost
- * as well as its real place: cut needles with something distinctive in them, or ask for a higher
- * similarity.
+ * its visible part.
  */
 import { readFile } from 'node:fs/promises';
 import { VNCInputError, VNCStateError, VNCTimeoutError } from '../errors.js';
@@ -22,12 +39,17 @@ import { decodePng } from './png.js';
 import { checkTimeout, waitFor } from './waiting.js';
 
 export interface FindImageOptions {
-  /** 0..1, how alike the needle and the screen must be. Default 0.95. */
+  /** 0..1, how alike the needle and the screen must be, overall and in its distinctive pixels. Default 0.95. */
   similarity?: number;
   /** Search only here (in haystack coordinates); the needle must fit inside it. */
   region?: Rect;
   /** Return every non-overlapping match, best first, instead of the best one. */
   all?: boolean;
+  /**
+   * Accept a needle with nothing distinctive in it (one flat colour), which then matches any area
+   * of that colour: for "find a red square". Without it such a needle is a VNCInputError.
+   */
+  allowPlain?: boolean;
 }
 
 export interface Match {
@@ -48,6 +70,18 @@ export const DEFAULT_SIMILARITY = 0.95;
 
 /** Needle pixels with alpha below this are transparent: ignored. */
 const OPAQUE_ALPHA = 128;
+
+/**
+ * A needle pixel is distinctive when its distance |R − r| + |G − g| + |B − b| from the main colour
+ * (r, g, b) is at least this — more than 5 % of 765 (1 − DEFAULT_SIMILARITY), so at the default
+ * similarity an area of the main colour always fails, and above ±10 levels of noise — and at least
+ * 1/DISTINCTIVE_SHARE of the largest distance in the needle.
+ */
+const DISTINCTIVE = 39;
+const DISTINCTIVE_SHARE = 4;
+
+/** How many of the most distinctive pixels are compared before the block sums. */
+const FIRST_PIXELS = 4;
 
 /** The region to search, checked against the haystack. */
 function searchArea(haystack: Frame, region: Rect | undefined): Rect {
@@ -86,11 +120,15 @@ interface Level {
   count: number;
 }
 
-/** A prepared needle: its opaque pixels (most distinctive first) and cascade levels. */
+/** A prepared needle: its opaque pixels (distinctive ones first, most distinctive first) and cascade levels. */
 interface PreparedNeedle {
   width: number;
   height: number;
   opaque: number;
+  /** How many opaque pixels are distinctive: the first ones of `offsets` and `colours`. */
+  distinctive: number;
+  /** The per-channel median colour of the opaque pixels. */
+  main: [number, number, number];
   /** Per opaque pixel: byte offset in the haystack relative to the candidate's top-left. */
   offsets: Int32Array;
   /** Per opaque pixel: R, G, B. */
@@ -103,12 +141,20 @@ function boundaries(size: number, parts: number): number[] {
   return Array.from({ length: parts + 1 }, (_, k) => Math.round((k * size) / parts));
 }
 
+/** The value of rank `rank` (0 = smallest) in a histogram. */
+function histogramRank(histogram: Int32Array, rank: number): number {
+  let below = 0;
+  for (let value = 0; value < histogram.length; value++) {
+    below += histogram[value];
+    if (below > rank) return value;
+  }
+  return histogram.length - 1;
+}
+
 function prepareNeedle(needle: Frame, haystackWidth: number, integralWidth: number): PreparedNeedle {
   const { width, height, data } = needle;
-  const pixels: { offset: number; r: number; g: number; b: number }[] = [];
-  let sr = 0;
-  let sg = 0;
-  let sb = 0;
+  const pixels: { offset: number; r: number; g: number; b: number; distance: number }[] = [];
+  const histograms = [new Int32Array(256), new Int32Array(256), new Int32Array(256)];
   // Opaque-pixel integral of the needle, to find cells without transparent pixels.
   const opaqueBefore = new Int32Array((width + 1) * (height + 1));
   for (let y = 0; y < height; y++) {
@@ -117,10 +163,10 @@ function prepareNeedle(needle: Frame, haystackWidth: number, integralWidth: numb
       const i = (y * width + x) * 4;
       if (data[i + 3] >= OPAQUE_ALPHA) {
         rowCount++;
-        pixels.push({ offset: (y * haystackWidth + x) * 4, r: data[i], g: data[i + 1], b: data[i + 2] });
-        sr += data[i];
-        sg += data[i + 1];
-        sb += data[i + 2];
+        pixels.push({ offset: (y * haystackWidth + x) * 4, r: data[i], g: data[i + 1], b: data[i + 2], distance: 0 });
+        histograms[0][data[i]]++;
+        histograms[1][data[i + 1]]++;
+        histograms[2][data[i + 2]]++;
       }
       opaqueBefore[(y + 1) * (width + 1) + x + 1] = opaqueBefore[y * (width + 1) + x + 1] + rowCount;
     }
@@ -128,11 +174,19 @@ function prepareNeedle(needle: Frame, haystackWidth: number, integralWidth: numb
   const opaque = pixels.length;
   if (opaque === 0) throw new VNCInputError(`The ${width}x${height} image to find has no opaque pixels (alpha ≥ ${OPAQUE_ALPHA}): there is nothing to compare.`);
 
-  // Most distinctive (farthest from the needle's mean colour) first: at a wrong position they are
-  // the ones most likely to differ, so the check stops soonest.
-  const [mr, mg, mb] = [sr / opaque, sg / opaque, sb / opaque];
-  const distance = (p: (typeof pixels)[number]) => Math.abs(p.r - mr) + Math.abs(p.g - mg) + Math.abs(p.b - mb);
-  pixels.sort((a, b) => distance(b) - distance(a));
+  // The main colour: per channel the median (the lower middle value for an even count), which is
+  // the flat colour with the least summed absolute difference from the needle.
+  const main = histograms.map((histogram) => histogramRank(histogram, (opaque - 1) >> 1)) as [number, number, number];
+  let largest = 0;
+  for (const p of pixels) {
+    p.distance = Math.abs(p.r - main[0]) + Math.abs(p.g - main[1]) + Math.abs(p.b - main[2]);
+    largest = Math.max(largest, p.distance);
+  }
+  let distinctive = 0;
+  for (const p of pixels) if (p.distance >= DISTINCTIVE && p.distance * DISTINCTIVE_SHARE >= largest) distinctive++;
+  // Distinctive pixels first, the most distinctive first: at a wrong position they are the ones
+  // most likely to differ, so the check stops soonest.
+  pixels.sort((a, b) => b.distance - a.distance);
   const offsets = new Int32Array(opaque);
   const colours = new Uint8Array(opaque * 3);
   pixels.forEach((p, k) => {
@@ -183,7 +237,7 @@ function prepareNeedle(needle: Frame, haystackWidth: number, integralWidth: numb
     }
     return { corners: Int32Array.from(corners), sums: Float64Array.from(sums), count: sums.length / 3 };
   });
-  return { width, height, opaque, offsets, colours, levels: levels.filter((level) => level.count > 0) };
+  return { width, height, opaque, distinctive, main, offsets, colours, levels: levels.filter((level) => level.count > 0) };
 }
 
 /**
@@ -216,37 +270,57 @@ function integralImage(haystack: Frame, area: Rect): Int32Array {
 interface Candidate {
   x: number;
   y: number;
+  /** Summed absolute difference over all opaque pixels. */
   sum: number;
+  /** 1 − similarity: the larger of the mean differences (/ 765) over all and over the distinctive pixels. */
+  error: number;
+}
+
+/** 1 − similarity from the summed differences over all opaque pixels and over the distinctive ones. */
+function errorOf(prepared: PreparedNeedle, sum: number, distinctiveSum: number): number {
+  const overall = sum / (765 * prepared.opaque);
+  return prepared.distinctive > 0 ? Math.max(overall, distinctiveSum / (765 * prepared.distinctive)) : overall;
 }
 
 /**
- * Positions whose summed absolute difference is at most `limit`. Without `all`: the best one
- * (lowest sum, the first in reading order on ties), with the limit tightening as better ones turn up.
+ * Positions whose error (1 − similarity) is at most `maxError`. Without `all`: the best one (lowest
+ * error, the first in reading order on ties), with the limits tightening as better ones turn up.
  */
-function scan(haystack: Frame, needle: Frame, area: Rect, limit: number, all: boolean): Candidate[] {
-  const prepared = prepareNeedle(needle, haystack.width, area.width + 1);
+function scan(haystack: Frame, prepared: PreparedNeedle, area: Rect, maxError: number, all: boolean): Candidate[] {
   const table = integralImage(haystack, area);
-  const { offsets, colours, opaque, levels } = prepared;
+  const { width, height, offsets, colours, opaque, distinctive, levels } = prepared;
   const data = haystack.data;
   const stride = haystack.width * 4;
   const w1 = area.width + 1;
-  const lastX = area.width - needle.width;
-  const lastY = area.height - needle.height;
+  const lastX = area.width - width;
+  const lastY = area.height - height;
   const found: Candidate[] = [];
+  // The most the summed differences may be, over all pixels and over the distinctive ones. A tiny
+  // allowance so that a similarity computed as exactly the limit is not lost to rounding.
+  const limitAll = maxError * 765 * opaque + 1e-6;
+  const limitDistinctive = distinctive > 0 ? maxError * 765 * distinctive + 1e-6 : 0;
+  let boundAll = limitAll;
+  let boundDistinctive = limitDistinctive;
+  let best = Infinity;
   // With `all`: positions overlapping an exact match already taken are skipped (a greedy pick by
   // best-first would reject them anyway), which keeps flat areas with many exact matches fast.
   const blocked = all ? new Uint8Array((lastX + 1) * (lastY + 1)) : undefined;
-  let best = limit;
+  const firstPixels = Math.min(distinctive, FIRST_PIXELS);
 
   for (let y = 0; y <= lastY; y++) {
     let pixelBase = (area.y + y) * stride + area.x * 4;
     let tableBase = y * w1 * 3;
     for (let x = 0; x <= lastX; x++, pixelBase += 4, tableBase += 3) {
       if (blocked && blocked[y * (lastX + 1) + x]) continue;
-      const bound = all ? limit : best;
+      // Lower bounds from block sums, coarsest first. After the first (the whole needle), a few of
+      // the most distinctive pixels: block sums cannot tell a needle that is mostly background from
+      // a blank area, and there those pixels settle it. The pixel check carries on from them.
+      let sum = 0;
+      let k = 0;
+      let k3 = 0;
       let rejected = false;
-      for (const level of levels) {
-        const { corners, sums, count } = level;
+      for (let l = 0; l < levels.length; l++) {
+        const { corners, sums, count } = levels[l];
         let lower = 0;
         for (let cell = 0, c4 = 0, c3 = 0; cell < count; cell++, c4 += 4, c3 += 3) {
           const a = tableBase + corners[c4];
@@ -257,56 +331,70 @@ function scan(haystack: Frame, needle: Frame, area: Rect, limit: number, all: bo
             Math.abs(((table[d] - table[b] - table[c] + table[a]) | 0) - sums[c3]) +
             Math.abs(((table[d + 1] - table[b + 1] - table[c + 1] + table[a + 1]) | 0) - sums[c3 + 1]) +
             Math.abs(((table[d + 2] - table[b + 2] - table[c + 2] + table[a + 2]) | 0) - sums[c3 + 2]);
-          if (lower > bound) break;
+          if (lower > boundAll) break;
         }
-        if (lower > bound) {
+        if (lower > boundAll) {
           rejected = true;
           break;
+        }
+        if (l === 0) {
+          for (; k < firstPixels; k++, k3 += 3) {
+            const i = pixelBase + offsets[k];
+            sum += Math.abs(data[i] - colours[k3]) + Math.abs(data[i + 1] - colours[k3 + 1]) + Math.abs(data[i + 2] - colours[k3 + 2]);
+            if (sum > boundDistinctive) break;
+          }
+          if (sum > boundDistinctive) {
+            rejected = true;
+            break;
+          }
         }
       }
       if (rejected) continue;
 
-      let sum = 0;
-      for (let k = 0, k3 = 0; k < opaque; k++, k3 += 3) {
+      // The rest of the distinctive pixels against their own limit, then the others against the
+      // overall one.
+      for (; k < distinctive; k++, k3 += 3) {
         const i = pixelBase + offsets[k];
         sum += Math.abs(data[i] - colours[k3]) + Math.abs(data[i + 1] - colours[k3 + 1]) + Math.abs(data[i + 2] - colours[k3 + 2]);
-        if (sum > bound) break;
+        if (sum > boundDistinctive) break;
       }
-      if (sum > bound) continue;
+      if (sum > boundDistinctive) continue;
+      const distinctiveSum = sum;
+      for (; k < opaque; k++, k3 += 3) {
+        const i = pixelBase + offsets[k];
+        sum += Math.abs(data[i] - colours[k3]) + Math.abs(data[i + 1] - colours[k3 + 1]) + Math.abs(data[i + 2] - colours[k3 + 2]);
+        if (sum > boundAll) break;
+      }
+      if (sum > boundAll) continue;
+      const error = errorOf(prepared, sum, distinctiveSum);
       if (all) {
-        found.push({ x: area.x + x, y: area.y + y, sum });
+        found.push({ x: area.x + x, y: area.y + y, sum, error });
         if (sum === 0 && blocked) {
-          for (let by = Math.max(0, y - needle.height + 1); by <= Math.min(lastY, y + needle.height - 1); by++) {
-            blocked.fill(1, by * (lastX + 1) + Math.max(0, x - needle.width + 1), by * (lastX + 1) + Math.min(lastX, x + needle.width - 1) + 1);
+          for (let by = Math.max(0, y - height + 1); by <= Math.min(lastY, y + height - 1); by++) {
+            blocked.fill(1, by * (lastX + 1) + Math.max(0, x - width + 1), by * (lastX + 1) + Math.min(lastX, x + width - 1) + 1);
           }
         }
-      } else if (found.length === 0 || sum < best) {
-        found[0] = { x: area.x + x, y: area.y + y, sum };
-        best = sum;
+      } else if (error < best) {
+        found[0] = { x: area.x + x, y: area.y + y, sum, error };
         if (sum === 0) return found; // nothing can beat an exact match
+        best = error;
+        // A better position has both parts below `best`. The bounds are a hair looser than that, so
+        // that rounding cannot reject it; `error < best` above decides exactly.
+        const loose = best * (1 + 1e-9);
+        boundAll = Math.min(limitAll, loose * 765 * opaque);
+        if (distinctive > 0) boundDistinctive = Math.min(limitDistinctive, loose * 765 * distinctive);
       }
     }
   }
   return found;
 }
 
-function toMatch(candidate: Candidate, needle: Frame, opaque: number): Match {
-  return {
-    x: candidate.x,
-    y: candidate.y,
-    width: needle.width,
-    height: needle.height,
-    similarity: 1 - candidate.sum / (765 * opaque),
-  };
+function toMatch(candidate: Candidate, prepared: PreparedNeedle): Match {
+  return { x: candidate.x, y: candidate.y, width: prepared.width, height: prepared.height, similarity: 1 - candidate.error };
 }
 
-function countOpaque(needle: Frame): number {
-  let opaque = 0;
-  for (let i = 3; i < needle.width * needle.height * 4; i += 4) if (needle.data[i] >= OPAQUE_ALPHA) opaque++;
-  return opaque;
-}
-
-function prepareSearch(haystack: Frame, needle: Frame, region: Rect | undefined): { area: Rect; opaque: number } {
+/** Checks the images and the region, and prepares the needle; refuses a plain one unless allowed. */
+function prepareSearch(haystack: Frame, needle: Frame, region: Rect | undefined, allowPlain: boolean | undefined): { area: Rect; prepared: PreparedNeedle } {
   checkFrame(haystack, 'The image to search in');
   checkFrame(needle, 'The image to find');
   const area = searchArea(haystack, region);
@@ -315,12 +403,20 @@ function prepareSearch(haystack: Frame, needle: Frame, region: Rect | undefined)
       `The image to find (${needle.width}x${needle.height}) is larger than the ${region ? 'region searched' : 'screen'} (${area.width}x${area.height}).`,
     );
   }
-  return { area, opaque: countOpaque(needle) };
+  const prepared = prepareNeedle(needle, haystack.width, area.width + 1);
+  if (prepared.distinctive === 0 && allowPlain !== true) {
+    const pixels = prepared.opaque === needle.width * needle.height ? 'every pixel' : 'every opaque pixel';
+    throw new VNCInputError(
+      `The ${needle.width}x${needle.height} image to find has nothing distinctive: ${pixels} is within ${DISTINCTIVE - 1} (R, G and B differences added up) of its main colour rgb(${prepared.main.join(', ')}), so it would match any area of that colour. ` +
+        'Cut a piece with something distinctive in it (text, an edge, an icon), or pass allowPlain: true to look for a plain area.',
+    );
+  }
+  return { area, prepared };
 }
 
 /** Every non-overlapping candidate, best first (greedy: a candidate overlapping a better one is dropped). */
 function nonOverlapping(candidates: Candidate[], width: number, height: number): Candidate[] {
-  candidates.sort((a, b) => a.sum - b.sum || a.y - b.y || a.x - b.x);
+  candidates.sort((a, b) => a.error - b.error || a.y - b.y || a.x - b.x);
   const taken: Candidate[] = [];
   for (const candidate of candidates) {
     if (taken.every((t) => Math.abs(t.x - candidate.x) >= width || Math.abs(t.y - candidate.y) >= height)) taken.push(candidate);
@@ -331,19 +427,18 @@ function nonOverlapping(candidates: Candidate[], width: number, height: number):
 /**
  * Finds `needle` in `haystack`: the best position with at least `similarity` (default 0.95), or
  * null. With `all: true`, every non-overlapping position that reaches it, best first.
- * Throws VNCInputError when the needle is larger than the haystack or region, or fully transparent.
+ * Throws VNCInputError when the needle is larger than the haystack or region, fully transparent,
+ * or plain (nothing distinctive in it) without `allowPlain`.
  */
 export function findImage(haystack: Frame, needle: Frame, options: FindImageOptions & { all: true }): Match[];
 export function findImage(haystack: Frame, needle: Frame, options?: FindImageOptions & { all?: false }): Match | null;
 export function findImage(haystack: Frame, needle: Frame, options?: FindImageOptions): Match | Match[] | null;
 export function findImage(haystack: Frame, needle: Frame, options: FindImageOptions = {}): Match | Match[] | null {
   const similarity = checkSimilarity(options.similarity ?? DEFAULT_SIMILARITY);
-  const { area, opaque } = prepareSearch(haystack, needle, options.region);
-  // A tiny allowance so that a similarity computed as exactly the limit is not lost to rounding.
-  const limit = (1 - similarity) * 765 * opaque + 1e-6;
-  const candidates = scan(haystack, needle, area, limit, options.all === true);
-  if (options.all === true) return nonOverlapping(candidates, needle.width, needle.height).map((c) => toMatch(c, needle, opaque));
-  return candidates.length > 0 ? toMatch(candidates[0], needle, opaque) : null;
+  const { area, prepared } = prepareSearch(haystack, needle, options.region, options.allowPlain);
+  const candidates = scan(haystack, prepared, area, 1 - similarity, options.all === true);
+  if (options.all === true) return nonOverlapping(candidates, needle.width, needle.height).map((c) => toMatch(c, prepared));
+  return candidates.length > 0 ? toMatch(candidates[0], prepared) : null;
 }
 
 /**
@@ -383,18 +478,19 @@ function downscale(frame: Frame, area: Rect, factor: number, opaqueOnly = true):
   return { width, height, data: out };
 }
 
-/** The summed absolute difference of the needle's opaque pixels at (x, y) of the haystack. */
-function differenceAt(haystack: Frame, needle: Frame, x: number, y: number): number {
+/** The candidate at (x, y) of the haystack (the one the needle was prepared for), compared pixel by pixel. */
+function candidateAt(haystack: Frame, prepared: PreparedNeedle, x: number, y: number): Candidate {
+  const { offsets, colours, opaque, distinctive } = prepared;
+  const base = (y * haystack.width + x) * 4;
   let sum = 0;
-  for (let ny = 0; ny < needle.height; ny++) {
-    let n = ny * needle.width * 4;
-    let h = ((y + ny) * haystack.width + x) * 4;
-    for (let nx = 0; nx < needle.width; nx++, n += 4, h += 4) {
-      if (needle.data[n + 3] < OPAQUE_ALPHA) continue;
-      sum += Math.abs(haystack.data[h] - needle.data[n]) + Math.abs(haystack.data[h + 1] - needle.data[n + 1]) + Math.abs(haystack.data[h + 2] - needle.data[n + 2]);
-    }
+  let distinctiveSum = 0;
+  for (let k = 0, k3 = 0; k < opaque; k++, k3 += 3) {
+    if (k === distinctive) distinctiveSum = sum;
+    const i = base + offsets[k];
+    sum += Math.abs(haystack.data[i] - colours[k3]) + Math.abs(haystack.data[i + 1] - colours[k3 + 1]) + Math.abs(haystack.data[i + 2] - colours[k3 + 2]);
   }
-  return sum;
+  if (distinctive === opaque) distinctiveSum = sum;
+  return { x, y, sum, error: errorOf(prepared, sum, distinctiveSum) };
 }
 
 /**
@@ -402,18 +498,21 @@ function differenceAt(haystack: Frame, needle: Frame, x: number, y: number): num
  * An exact search for a needle that is nowhere can take seconds, so this searches pictures reduced
  * 4× (2× for small needles) and refines around the best place found there: quick, and usually but
  * not always the true best. The similarity it reports is the exact one at the position it reports.
+ * Refuses a plain needle unless `allowPlain`, as findImage does.
  */
-export function closestMatch(haystack: Frame, needle: Frame, options: { region?: Rect } = {}): Match {
-  const { area, opaque } = prepareSearch(haystack, needle, options.region);
+export function closestMatch(haystack: Frame, needle: Frame, options: { region?: Rect; allowPlain?: boolean } = {}): Match {
+  const { area, prepared } = prepareSearch(haystack, needle, options.region, options.allowPlain);
   const factor = [4, 2].find((f) => needle.width >= 4 * f && needle.height >= 4 * f) ?? 1;
   if (factor === 1) {
-    const [best] = scan(haystack, needle, area, Infinity, false);
-    return toMatch(best, needle, opaque);
+    const [best] = scan(haystack, prepared, area, Infinity, false);
+    return toMatch(best, prepared);
   }
   const small = downscale(needle, { x: 0, y: 0, width: needle.width, height: needle.height }, factor);
+  const smallArea = { x: 0, y: 0, width: Math.floor(area.width / factor), height: Math.floor(area.height / factor) };
   let coarse: Candidate | undefined;
   try {
-    [coarse] = scan(downscale(haystack, area, factor, false), small, { x: 0, y: 0, width: Math.floor(area.width / factor), height: Math.floor(area.height / factor) }, Infinity, false);
+    // Reduced, the needle may have lost its distinctive pixels: it is then compared as a whole.
+    [coarse] = scan(downscale(haystack, area, factor, false), prepareNeedle(small, smallArea.width, smallArea.width + 1), smallArea, Infinity, false);
   } catch (error) {
     if (!(error instanceof VNCInputError)) throw error; // the reduced needle is all transparent
   }
@@ -421,11 +520,11 @@ export function closestMatch(haystack: Frame, needle: Frame, options: { region?:
   let best: Candidate | undefined;
   for (let y = Math.max(area.y, centre.y - factor); y <= Math.min(area.y + area.height - needle.height, centre.y + factor); y++) {
     for (let x = Math.max(area.x, centre.x - factor); x <= Math.min(area.x + area.width - needle.width, centre.x + factor); x++) {
-      const sum = differenceAt(haystack, needle, x, y);
-      if (!best || sum < best.sum) best = { x, y, sum };
+      const candidate = candidateAt(haystack, prepared, x, y);
+      if (!best || candidate.error < best.error) best = candidate;
     }
   }
-  return toMatch(best!, needle, opaque);
+  return toMatch(best!, prepared);
 }
 
 /** Reads what to look for: a frame as is, PNG bytes, or a PNG file. */
@@ -466,6 +565,8 @@ export interface FindOnScreenOptions {
   region?: Rect;
   /** How long to keep looking as the screen changes. */
   timeoutMs?: number;
+  /** Accept a needle with nothing distinctive in it (one flat colour): see FindImageOptions. */
+  allowPlain?: boolean;
 }
 
 /** Checks at most this often, and at most half the time (a check on a large screen takes tens of ms). */
@@ -497,9 +598,9 @@ export async function lookForImage(
   let closest: Match | undefined;
   const look = (): Match | null => {
     const frame = screen();
-    const match = findImage(frame, needle, { similarity, region: options.region });
+    const match = findImage(frame, needle, { similarity, region: options.region, allowPlain: options.allowPlain });
     if (match === null && call.onTimeout === 'throw') {
-      const near = closestMatch(frame, needle, { region: options.region });
+      const near = closestMatch(frame, needle, { region: options.region, allowPlain: options.allowPlain });
       if (!closest || near.similarity > closest.similarity) closest = near;
     }
     return match;

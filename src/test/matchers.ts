@@ -27,6 +27,8 @@ export interface ToShowImageOptions {
   region?: Rect;
   /** 0..1, default 0.95. */
   similarity?: number;
+  /** Allow a needle of one flat colour (refused by default: it would match any area of that colour). */
+  allowPlain?: boolean;
   timeout?: number;
 }
 
@@ -148,7 +150,7 @@ export async function toShowImage(this: ExpectMatcherState, received: unknown, i
   const timeout = options.timeout ?? this.timeout;
   const similarity = options.similarity ?? 0.95;
   const found = await poll(this.isNot ? 0 : timeout, () => {
-    const match = findImage(vnc.screen.capture(), needle, { similarity, region: options.region });
+    const match = findImage(vnc.screen.capture(), needle, { similarity, region: options.region, allowPlain: options.allowPlain });
     return { pass: match !== null, match };
   });
   const label = path ?? `an image ${needle.width}x${needle.height}`;
