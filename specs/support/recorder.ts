@@ -160,7 +160,16 @@ export interface ParsedRecording {
   leftover: number;
 }
 
-const PSEUDO_ENCODINGS = [Encoding.Cursor, Encoding.DesktopSize, Encoding.ExtendedDesktopSize, Encoding.LastRect, Encoding.ExtendedClipboard];
+// Fence and ContinuousUpdates too: a recording of Xvnc holds its fence requests and EndOfContinuousUpdates.
+const PSEUDO_ENCODINGS = [
+  Encoding.Cursor,
+  Encoding.DesktopSize,
+  Encoding.ExtendedDesktopSize,
+  Encoding.LastRect,
+  Encoding.ExtendedClipboard,
+  Encoding.Fence,
+  Encoding.ContinuousUpdates,
+];
 
 /**
  * Parses a recording's server messages (after the handshake) with the real parser and decoders,

@@ -500,6 +500,94 @@ export function parseClientMessages(bytes: Uint8Array): ClientMessage[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Fence and continuous updates (rfbproto "Fence" and "ContinuousUpdates" pseudo-encodings)
+
+/** The pseudo-encodings a client advertises to take part. */
+export const ENCODING_FENCE = -312;
+export const ENCODING_CONTINUOUS_UPDATES = -313;
+
+/** Fence flag bits: 0 BlockBefore, 1 BlockAfter, 2 SyncNext, 31 Request. */
+export const FENCE = { BlockBefore: 1, BlockAfter: 2, SyncNext: 4, Request: 0x80000000 } as const;
+
+/** ServerFence: u8 248, 3 padding bytes, u32 flags, u8 length (`length` overrides it), payload. */
+export function serverFence(flags: number, payload: Uint8Array = new Uint8Array(0), options: { length?: number } = {}): Uint8Array {
+  return concat(u8(248), padding(3), u32(flags), u8(options.length ?? payload.length), payload);
+}
+
+/** EndOfContinuousUpdates: the type byte 150 alone. */
+export function endOfContinuousUpdates(): Uint8Array {
+  return u8(150);
+}
+
+export type ExtendedClientMessage =
+  | ClientMessage
+  | { type: 'EnableContinuousUpdates'; enable: boolean; x: number; y: number; width: number; height: number }
+  | { type: 'ClientFence'; flags: number; payload: Uint8Array };
+
+/** Length of the RFC 6143 client message at `at` (as `parseClientMessages` reads it), or undefined when cut short. */
+function standardClientMessageLength(b: Buffer, at: number): number | undefined {
+  const left = b.length - at;
+  switch (b[at]) {
+    case 0:
+      return 20;
+    case 2:
+      return left < 4 ? undefined : 4 + 4 * b.readUInt16BE(at + 2);
+    case 3:
+      return 10;
+    case 4:
+      return 8;
+    case 5:
+      return 6;
+    case 6:
+      return left < 8 ? undefined : 8 + Math.abs(b.readInt32BE(at + 4));
+    default:
+      throw new Error(`unknown client message type ${b[at]} at offset ${at}`);
+  }
+}
+
+/**
+ * Decodes a stream of client messages (after ClientInit) like `parseClientMessages`, and also
+ * EnableContinuousUpdates (150: u8 enable, u16 x, y, width, height) and ClientFence (248: 3
+ * padding bytes, u32 flags, u8 length, payload). Throws on anything it cannot parse.
+ */
+export function parseClientMessagesExtended(bytes: Uint8Array): ExtendedClientMessage[] {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: ExtendedClientMessage[] = [];
+  let at = 0;
+  const need = (n: number) => {
+    if (at + n > b.length) throw new Error(`client message at offset ${at} is truncated (needs ${n} bytes, ${b.length - at} left)`);
+  };
+  while (at < b.length) {
+    const type = b[at];
+    if (type === 150) {
+      need(10);
+      out.push({
+        type: 'EnableContinuousUpdates',
+        enable: b[at + 1] !== 0,
+        x: b.readUInt16BE(at + 2),
+        y: b.readUInt16BE(at + 4),
+        width: b.readUInt16BE(at + 6),
+        height: b.readUInt16BE(at + 8),
+      });
+      at += 10;
+    } else if (type === 248) {
+      need(9);
+      const length = b[at + 8];
+      need(9 + length);
+      out.push({ type: 'ClientFence', flags: b.readUInt32BE(at + 4), payload: new Uint8Array(b.subarray(at + 9, at + 9 + length)) });
+      at += 9 + length;
+    } else {
+      const length = standardClientMessageLength(b, at);
+      if (length === undefined) throw new Error(`client message at offset ${at} is truncated`);
+      need(length);
+      out.push(...parseClientMessages(b.subarray(at, at + length)));
+      at += length;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Seeded randomness and chunkings
 
 /** mulberry32: a small, fast PRNG; the same seed gives the same sequence everywhere. */

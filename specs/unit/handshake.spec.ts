@@ -13,6 +13,8 @@ import { Handshake } from '../../src/rfb/handshake.js';
 import {
   type ClientMessage,
   ENCODING,
+  ENCODING_CONTINUOUS_UPDATES,
+  ENCODING_FENCE,
   FakeTransport,
   SERVER_PIXEL_FORMAT,
   type ServerInitFields,
@@ -63,7 +65,10 @@ const VERSION_REPLY = {
 type Negotiated = keyof typeof VERSION_REPLY;
 
 /** The encodings a client that decodes only Raw and CopyRect may advertise, and must. */
-/** Every encoding the client decodes, best first, then the pseudo-encodings (lossless: no JPEG quality level). */
+/**
+ * Every encoding the client decodes, best first, then the pseudo-encodings (lossless: no JPEG
+ * quality level); Fence and ContinuousUpdates are offered too, and ignored by servers without them.
+ */
 const EXPECTED_ENCODINGS = [
   ENCODING.CopyRect,
   ENCODING.Tight,
@@ -77,6 +82,8 @@ const EXPECTED_ENCODINGS = [
   ENCODING.ExtendedDesktopSize,
   ENCODING.LastRect,
   ENCODING.ExtendedClipboard,
+  ENCODING_FENCE,
+  ENCODING_CONTINUOUS_UPDATES,
 ];
 
 /** The security part of a server's stream for a negotiated version. */
@@ -613,6 +620,8 @@ test.describe('after ServerInit', () => {
     expect(encodings).toContain(-308);
     expect(encodings).toContain(-224);
     expect(encodings).toContain(0xc0a1e5ce | 0);
+    expect(encodings).toContain(-312);
+    expect(encodings).toContain(-313);
     expect(new Set(encodings).size).toBe(encodings.length);
     // Nothing it cannot decode (no TRLE, no TightPNG), and no JPEG quality or compression level by default.
     expect([...encodings].sort((a, b) => a - b)).toEqual([...EXPECTED_ENCODINGS].sort((a, b) => a - b));

@@ -2,7 +2,7 @@
  * Client-to-server messages as pure functions returning their bytes (RFC 6143 §7.5).
  * ClientCutText lives with the clipboard codec in extended-clipboard.ts.
  */
-import { ClientMessage } from './constants.js';
+import { ClientMessage, Limits } from './constants.js';
 import { PIXEL_FORMAT_BYTES, type PixelFormat, writePixelFormat } from './pixel-format.js';
 
 export function protocolVersionMessage(version: '3.3' | '3.7' | '3.8'): Buffer {
@@ -53,5 +53,30 @@ export function pointerEvent(buttonMask: number, x: number, y: number): Buffer {
   bytes[1] = buttonMask & 0xff;
   bytes.writeUInt16BE(x, 2);
   bytes.writeUInt16BE(y, 4);
+  return bytes;
+}
+
+/** EnableContinuousUpdates (rfbproto): 150, enable flag, then the area as u16 x, y, width, height. */
+export function enableContinuousUpdates(enable: boolean, x: number, y: number, width: number, height: number): Buffer {
+  const bytes = Buffer.alloc(10);
+  bytes[0] = ClientMessage.EnableContinuousUpdates;
+  bytes[1] = enable ? 1 : 0;
+  bytes.writeUInt16BE(x, 2);
+  bytes.writeUInt16BE(y, 4);
+  bytes.writeUInt16BE(width, 6);
+  bytes.writeUInt16BE(height, 8);
+  return bytes;
+}
+
+/** ClientFence (rfbproto): 248, 3 padding bytes, u32 flags, u8 length, payload (at most 64 bytes). */
+export function clientFence(flags: number, payload: Uint8Array): Buffer {
+  if (payload.length > Limits.maxFencePayloadBytes) {
+    throw new RangeError(`A fence payload holds at most ${Limits.maxFencePayloadBytes} bytes, not ${payload.length}.`);
+  }
+  const bytes = Buffer.alloc(9 + payload.length);
+  bytes[0] = ClientMessage.ClientFence;
+  bytes.writeUInt32BE(flags >>> 0, 4);
+  bytes[8] = payload.length;
+  bytes.set(payload, 9);
   return bytes;
 }

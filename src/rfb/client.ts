@@ -1,18 +1,20 @@
 /**
  * One RFB session over an open transport: runs the handshake, keeps the framebuffer current with
- * incremental update requests, and sends input. Knows nothing of sockets: it reads and writes
- * bytes through the Transport interface.
+ * incremental update requests — or, where the server offers them (TigerVNC), continuous updates
+ * that it streams unasked — and sends input. Knows nothing of sockets: it reads and writes bytes
+ * through the Transport interface.
  */
 import { EventEmitter } from 'node:events';
 import { VNCAuthenticationError, VNCConnectionError, VNCError, VNCProtocolError, VNCStateError, VNCTimeoutError } from '../errors.js';
 import type { TlsTrust } from '../transport/tls.js';
 import type { Transport } from '../transport/transport.js';
 import { ByteQueue } from './byte-queue.js';
-import { framebufferUpdateRequest, keyEvent, pointerEvent, setEncodings, setPixelFormat } from './client-messages.js';
+import { clientFence, enableContinuousUpdates, framebufferUpdateRequest, keyEvent, pointerEvent, setEncodings, setPixelFormat } from './client-messages.js';
 import { Encoding } from './constants.js';
 import type { CursorImage } from './encodings/cursor.js';
 import { chooseEncodings, createDecoders, type PixelEncoding } from './encodings/index.js';
 import { ClipboardChannel } from './clipboard-channel.js';
+import { fenceAnswerFlags, isFenceRequest } from './fence.js';
 import { Framebuffer, type Rect } from './framebuffer.js';
 import { Handshake, type HandshakeResult, type HandshakeStartTls } from './handshake.js';
 import { RGBX_LITTLE_ENDIAN } from './pixel-format.js';
@@ -39,6 +41,12 @@ export interface RFBClientOptions {
   tls?: { servername: string; trust: TlsTrust };
   /** Allow VeNCrypt's Plain sub-type (256) without TLS, which sends the password unencrypted. Default false. */
   allowPlainWithoutTls?: boolean;
+  /**
+   * Offer continuous updates (the Fence and ContinuousUpdates pseudo-encodings). Default true: a
+   * server that takes them up (TigerVNC) then streams changes instead of answering one update
+   * request at a time; other servers ignore the offer. false offers neither.
+   */
+  continuousUpdates?: boolean;
 }
 
 /** The host part of a transport's `remote` ("host:port", "[v6]:port" or a URL), for TLS. */
@@ -78,6 +86,16 @@ const PSEUDO_ENCODINGS: readonly number[] = [
   Encoding.ExtendedClipboard,
 ];
 
+/** Offered unless `continuousUpdates: false`: TigerVNC enables continuous updates only for clients that answer fences. */
+const CONTINUOUS_UPDATES_PSEUDO_ENCODINGS: readonly number[] = [Encoding.Fence, Encoding.ContinuousUpdates];
+
+/**
+ * Continuous updates: 'unknown' until the server's first EndOfContinuousUpdates (its way of saying
+ * it supports them), 'on' once this client enabled them, 'off' after a later EndOfContinuousUpdates
+ * (the server stopped them; requests again, for good).
+ */
+type ContinuousUpdatesState = 'unknown' | 'on' | 'off';
+
 /** The error for a transport that closed: its own VNCError, or a VNCConnectionError wrapping what it gave. */
 function connectionClosedError(remote: string, error: Error | undefined, when: string): VNCError {
   if (error instanceof VNCError) return error;
@@ -101,6 +119,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   private needFullUpdate = false;
   private closing = false;
   private isReady = false;
+  private continuousUpdatesState: ContinuousUpdatesState = 'unknown';
   private closedBecause: { error: VNCError | undefined } | undefined;
 
   private readonly encodings: readonly PixelEncoding[];
@@ -124,6 +143,8 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
         updateEnded: () => this.updateEnded(),
         resized: (width, height) => {
           this.needFullUpdate = true;
+          // The streamed area follows the framebuffer: a grown screen would otherwise stream only its old part.
+          if (this.continuousUpdatesState === 'on') this.sendInBackground(enableContinuousUpdates(true, 0, 0, width, height));
           this.emit('resize', width, height);
         },
         cursorChanged: (cursor) => {
@@ -136,6 +157,8 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
         bell: () => this.emit('bell'),
         cutText: (text) => this.clipboardChannel.receivedPlain(text),
         extendedClipboard: (message) => this.clipboardChannel.receivedExtended(message),
+        fence: (flags, payload) => this.fenceReceived(flags, payload),
+        endOfContinuousUpdates: () => this.endOfContinuousUpdates(),
       },
       { advertised, decoders: createDecoders(encodings) },
     );
@@ -152,7 +175,11 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
       encodings = chooseEncodings(options.encodings);
       const quality = checkQuality(options.quality, 'RFBClient');
       const compressionLevel = checkCompressionLevel(options.compressionLevel, 'RFBClient');
-      pseudoEncodings = [...PSEUDO_ENCODINGS, ...qualityPseudoEncodings(quality, compressionLevel)];
+      pseudoEncodings = [
+        ...PSEUDO_ENCODINGS,
+        ...(options.continuousUpdates === false ? [] : CONTINUOUS_UPDATES_PSEUDO_ENCODINGS),
+        ...qualityPseudoEncodings(quality, compressionLevel),
+      ];
     } catch (error) {
       transport.destroy();
       throw error;
@@ -279,6 +306,11 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     return this.clipboardChannel.extended;
   }
 
+  /** Whether continuous updates are on: the server streams changes, and no update request follows an update. */
+  get continuousUpdates(): boolean {
+    return this.continuousUpdatesState === 'on';
+  }
+
   private begin(): void {
     const encodings = [...this.encodings.map((encoding) => encoding.number), ...this.pseudoEncodings];
     this.sendInBackground(setPixelFormat(RGBX_LITTLE_ENDIAN));
@@ -298,11 +330,36 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     this.damage = [];
     const full = this.needFullUpdate;
     this.needFullUpdate = false;
-    this.requestUpdate(!full);
+    // After a size change the whole new screen is asked for, streaming or not (servers honour a
+    // non-incremental request during continuous updates); otherwise a streaming server needs no request.
+    if (full) this.requestUpdate(false);
+    else if (this.continuousUpdatesState !== 'on') this.requestUpdate(true);
     this.emit('update', rects);
     if (!full && !this.isReady && rects.length > 0) {
       this.isReady = true;
       this.emit('ready');
+    }
+  }
+
+  /**
+   * Answers a fence request at once, before the next message is parsed, with its payload and the
+   * flags this client honours. Answers to requests (this client makes none) are ignored.
+   */
+  private fenceReceived(flags: number, payload: Uint8Array): void {
+    if (isFenceRequest(flags)) this.sendInBackground(clientFence(fenceAnswerFlags(flags), payload));
+  }
+
+  private endOfContinuousUpdates(): void {
+    if (this.continuousUpdatesState === 'unknown') {
+      // The first one says the server supports continuous updates: enable them for the whole screen.
+      this.continuousUpdatesState = 'on';
+      const { width, height } = this.framebuffer;
+      this.sendInBackground(enableContinuousUpdates(true, 0, 0, width, height));
+    } else if (this.continuousUpdatesState === 'on') {
+      // The server stopped streaming: back to one request per update, starting now (none is outstanding).
+      // Not enabled again: a server that ends them on every enable would make that a loop.
+      this.continuousUpdatesState = 'off';
+      this.requestUpdate(true);
     }
   }
 
@@ -346,6 +403,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   /**
    * Asks for the whole screen again (a non-incremental update request) and resolves once updates
    * have repainted every pixel — for benchmarks, and to recover a screen suspected to be stale.
+   * Works the same with continuous updates on: the server honours non-incremental requests then too.
    */
   refresh(timeoutMs: number): Promise<void> {
     if (this.closedBecause) {

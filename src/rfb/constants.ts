@@ -7,6 +7,10 @@ export const ClientMessage = {
   KeyEvent: 4,
   PointerEvent: 5,
   ClientCutText: 6,
+  /** rfbproto "EnableContinuousUpdates": only once the server sent EndOfContinuousUpdates. */
+  EnableContinuousUpdates: 150,
+  /** rfbproto "ClientFence": here only the answer to a server's fence request. */
+  ClientFence: 248,
 } as const;
 
 export const ServerMessage = {
@@ -14,6 +18,10 @@ export const ServerMessage = {
   SetColourMapEntries: 1,
   Bell: 2,
   ServerCutText: 3,
+  /** rfbproto "EndOfContinuousUpdates": the server supports them (first time) or stopped them. Only with ContinuousUpdates advertised. */
+  EndOfContinuousUpdates: 150,
+  /** rfbproto "ServerFence". Only with Fence advertised. */
+  ServerFence: 248,
 } as const;
 
 export const SecurityType = {
@@ -103,6 +111,10 @@ export const Encoding = {
   LastRect: -224,
   Cursor: -239,
   ExtendedDesktopSize: -308,
+  /** The client answers Fence messages (rfbproto "Fence"); TigerVNC needs it for continuous updates. */
+  Fence: -312,
+  /** The client can take continuous updates (rfbproto "ContinuousUpdates"). */
+  ContinuousUpdates: -313,
   /** 0xC0A1E5CE as a signed 32-bit number. */
   ExtendedClipboard: -1063131698,
 } as const;
@@ -122,4 +134,6 @@ export const Limits = {
   maxCutTextBytes: 16 * 1024 * 1024,
   /** Largest cursor image side (Cursor pseudo-encoding). */
   maxCursorSide: 256,
+  /** Largest Fence payload (rfbproto: at most 64 bytes); longer is a protocol error. */
+  maxFencePayloadBytes: 64,
 } as const;

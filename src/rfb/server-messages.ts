@@ -1,7 +1,9 @@
 /**
- * The server-to-client message parser (RFC 6143 §7.6). Fed from one byte queue, it consumes whole
- * messages (or whole units of a rectangle) as far as the bytes go and then stops; the next call
- * continues where it left off. It paints into the framebuffer and reports to a handler.
+ * The server-to-client message parser (RFC 6143 §7.6, plus rfbproto's ServerFence and
+ * EndOfContinuousUpdates where their pseudo-encodings were advertised). Fed from one byte queue,
+ * it consumes whole messages (or whole units of a rectangle) as far as the bytes go and then
+ * stops; the next call continues where it left off. It paints into the framebuffer and reports to
+ * a handler.
  */
 import { VNCProtocolError } from '../errors.js';
 import type { ByteQueue } from './byte-queue.js';
@@ -33,6 +35,10 @@ export interface ServerMessageHandler {
   cutText(text: string): void;
   /** ServerCutText in the Extended Clipboard form. */
   extendedClipboard(message: ExtendedClipboardMessage): void;
+  /** A ServerFence (only with Fence advertised); `payload` is the caller's to keep. */
+  fence?(flags: number, payload: Uint8Array): void;
+  /** An EndOfContinuousUpdates (only with ContinuousUpdates advertised). */
+  endOfContinuousUpdates?(): void;
 }
 
 export interface ServerMessageParserOptions {
@@ -51,6 +57,8 @@ const UPDATE_HEADER_BYTES = 4;
 const RECTANGLE_HEADER_BYTES = 12;
 const CUT_TEXT_HEADER_BYTES = 8;
 const COLOUR_MAP_HEADER_BYTES = 6;
+/** ServerFence: type, 3 padding bytes, u32 flags, u8 payload length. */
+const FENCE_HEADER_BYTES = 9;
 /** A FramebufferUpdate with this many rectangles ends with a LastRect rectangle instead. */
 const UNKNOWN_RECTANGLE_COUNT = 0xffff;
 
@@ -113,11 +121,42 @@ export class ServerMessageParser {
         return true;
       case ServerMessage.ServerCutText:
         return this.parseCutText(queue);
+      case ServerMessage.EndOfContinuousUpdates:
+        if (!this.advertised.has(Encoding.ContinuousUpdates)) throw this.unexpectedType(type);
+        queue.skip(1);
+        this.handler.endOfContinuousUpdates?.();
+        return true;
+      case ServerMessage.ServerFence:
+        if (!this.advertised.has(Encoding.Fence)) throw this.unexpectedType(type);
+        return this.parseFence(queue);
       default:
-        throw new VNCProtocolError(
-          `The server sent message type ${type}, which is not part of the protocol negotiated (expected 0–3). The connection cannot continue.`,
-        );
+        throw this.unexpectedType(type);
     }
+  }
+
+  private unexpectedType(type: number): VNCProtocolError {
+    const expected = ['0–3'];
+    if (this.advertised.has(Encoding.ContinuousUpdates)) expected.push(String(ServerMessage.EndOfContinuousUpdates));
+    if (this.advertised.has(Encoding.Fence)) expected.push(String(ServerMessage.ServerFence));
+    return new VNCProtocolError(
+      `The server sent message type ${type}, which is not part of the protocol negotiated (expected ${expected.join(', ')}). The connection cannot continue.`,
+    );
+  }
+
+  private parseFence(queue: ByteQueue): boolean {
+    if (!queue.has(FENCE_HEADER_BYTES)) return false;
+    const length = queue.peekU8(8);
+    // Refused on the header: a longer payload is not waited for.
+    if (length > Limits.maxFencePayloadBytes) {
+      throw new VNCProtocolError(`The server sent a Fence with a ${length}-byte payload; the limit is ${Limits.maxFencePayloadBytes} bytes.`);
+    }
+    if (!queue.has(FENCE_HEADER_BYTES + length)) return false;
+    queue.skip(4);
+    const flags = queue.u32();
+    queue.skip(1);
+    const payload = queue.take(length);
+    this.handler.fence?.(flags, payload);
+    return true;
   }
 
   private parseColourMapEntries(queue: ByteQueue): boolean {
