@@ -1,5 +1,5 @@
 import { VNCConfigError, VNCStateError } from '../errors.js';
-import { RFBClient } from '../rfb/client.js';
+import { checkStallTimeout, RFBClient } from '../rfb/client.js';
 import { chooseEncodings } from '../rfb/encodings/index.js';
 import { checkCompressionLevel, checkQuality, type CompressionLevel, type Quality } from '../rfb/quality.js';
 import { Clipboard } from './clipboard.js';
@@ -41,6 +41,13 @@ export interface VNCAgentBridgeOptions {
   shared?: boolean;
   /** Bound on connecting and on every wait, in ms. Default 10 000. */
   timeoutMs?: number;
+  /**
+   * End the session with a VNCConnectionError (code ECLOSED) when the server stops answering: after
+   * half this many ms without a byte the client sends a probe every server must answer (a 1×1
+   * non-incremental update request), and when this many ms pass without any byte the session
+   * ends and every pending wait rejects. An idle screen is not a stall. Default 0 = off.
+   */
+  stallTimeoutMs?: number;
   /** Pause after each typed character, in ms. Default 33 (about 30 keys/s); 0 = as fast as possible. */
   typingDelayMs?: number;
 }
@@ -90,6 +97,7 @@ export class VNCAgentBridge implements AsyncDisposable {
   private readonly encodings: readonly string[] | undefined;
   private readonly quality: Quality;
   private readonly compressionLevel: CompressionLevel | undefined;
+  private readonly stallTimeoutMs: number;
   private client: RFBClient | undefined;
   private connecting: Promise<this> | undefined;
 
@@ -116,6 +124,7 @@ export class VNCAgentBridge implements AsyncDisposable {
     this.quality = checkQuality(options.quality, 'VNCAgentBridge');
     this.compressionLevel = checkCompressionLevel(options.compressionLevel, 'VNCAgentBridge');
     this.shared = options.shared ?? true;
+    this.stallTimeoutMs = checkStallTimeout(options.stallTimeoutMs, 'VNCAgentBridge');
     this.timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'VNCAgentBridge');
     const context: BridgeContext = { session: () => this.session(), timeoutMs: this.timeoutMs };
     this.mouse = new Mouse(context);
@@ -185,6 +194,7 @@ export class VNCAgentBridge implements AsyncDisposable {
       quality: this.quality,
       compressionLevel: this.compressionLevel,
       shared: this.shared,
+      stallTimeoutMs: this.stallTimeoutMs,
       timeoutMs: Math.max(1, deadline - Date.now()),
     });
     this.mouse.reset();

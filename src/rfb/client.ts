@@ -5,7 +5,7 @@
  * through the Transport interface.
  */
 import { EventEmitter } from 'node:events';
-import { VNCAuthenticationError, VNCConnectionError, VNCError, VNCProtocolError, VNCStateError, VNCTimeoutError } from '../errors.js';
+import { VNCAuthenticationError, VNCConfigError, VNCConnectionError, VNCError, VNCProtocolError, VNCStateError, VNCTimeoutError } from '../errors.js';
 import type { TlsTrust } from '../transport/tls.js';
 import type { Transport } from '../transport/transport.js';
 import { ByteQueue } from './byte-queue.js';
@@ -47,6 +47,14 @@ export interface RFBClientOptions {
    * request at a time; other servers ignore the offer. false offers neither.
    */
   continuousUpdates?: boolean;
+  /**
+   * Stall detection, in ms; 0 (default) turns it off. When no byte at all has arrived for half
+   * this long, the client sends a probe the server must answer (a non-incremental update request
+   * for 1×1 pixel); when no byte has arrived for this long despite the probe, the session ends with
+   * a VNCConnectionError (code ECLOSED) saying the server stopped answering, and every pending wait
+   * rejects with it. An idle screen is never mistaken for a stall: silence alone only sends a probe.
+   */
+  stallTimeoutMs?: number;
 }
 
 /** The host part of a transport's `remote` ("host:port", "[v6]:port" or a URL), for TLS. */
@@ -96,6 +104,15 @@ const CONTINUOUS_UPDATES_PSEUDO_ENCODINGS: readonly number[] = [Encoding.Fence, 
  */
 type ContinuousUpdatesState = 'unknown' | 'on' | 'off';
 
+/** Checks `stallTimeoutMs`: 0 or undefined for off, else a positive number of ms. */
+export function checkStallTimeout(value: unknown, what: string): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new VNCConfigError(`${what}: stallTimeoutMs must be 0 (off) or a positive number of milliseconds, got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
 /** The error for a transport that closed: its own VNCError, or a VNCConnectionError wrapping what it gave. */
 function connectionClosedError(remote: string, error: Error | undefined, when: string): VNCError {
   if (error instanceof VNCError) return error;
@@ -124,9 +141,23 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
 
   private readonly encodings: readonly PixelEncoding[];
   private readonly pseudoEncodings: readonly number[];
+  /** Stall detection (see `RFBClientOptions.stallTimeoutMs`); 0 = off. */
+  private readonly stallTimeoutMs: number;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private lastReceivedAt = Date.now();
+  /** When the liveness probe went out, while it is unanswered (no byte since). */
+  private probeSentAt: number | undefined;
 
-  private constructor(transport: Transport, queue: ByteQueue, info: HandshakeResult, encodings: readonly PixelEncoding[], pseudoEncodings: readonly number[]) {
+  private constructor(
+    transport: Transport,
+    queue: ByteQueue,
+    info: HandshakeResult,
+    encodings: readonly PixelEncoding[],
+    pseudoEncodings: readonly number[],
+    stallTimeoutMs: number,
+  ) {
     super();
+    this.stallTimeoutMs = stallTimeoutMs;
     this.transport = transport;
     this.queue = queue;
     this.info = info;
@@ -171,7 +202,9 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   static async start(transport: Transport, options: RFBClientOptions): Promise<RFBClient> {
     let encodings: PixelEncoding[];
     let pseudoEncodings: number[];
+    let stallTimeoutMs: number;
     try {
+      stallTimeoutMs = checkStallTimeout(options.stallTimeoutMs, 'RFBClient');
       encodings = chooseEncodings(options.encodings);
       const quality = checkQuality(options.quality, 'RFBClient');
       const compressionLevel = checkCompressionLevel(options.compressionLevel, 'RFBClient');
@@ -228,7 +261,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
               upgradeToTls(result);
               return;
             }
-            client = new RFBClient(transport, queue, result, encodings, pseudoEncodings);
+            client = new RFBClient(transport, queue, result, encodings, pseudoEncodings, stallTimeoutMs);
             stage = 'waiting for the first frame';
             client.once('ready', () => {
               clearTimeout(timer);
@@ -317,6 +350,53 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     this.sendInBackground(setEncodings(encodings));
     this.requestUpdate(false);
     this.received(new Uint8Array(0));
+    this.lastReceivedAt = Date.now();
+    this.scheduleStallCheck();
+  }
+
+  /**
+   * Stall detection. Silence alone proves nothing: after an incremental request an unchanging
+   * screen legitimately sends nothing, and with continuous updates on nothing is ever asked. So
+   * after `stallTimeoutMs / 2` without a byte the client asks a question every server must answer —
+   * a non-incremental FramebufferUpdateRequest for the 1×1 pixel at 0,0 (RFC 6143: the server sends
+   * that area whatever changed; TigerVNC honours it with continuous updates on too) — and gives up
+   * only when `stallTimeoutMs` has passed without any byte, the probe having had at least half of
+   * it. Any byte counts as an answer (it may be queued behind a large update still arriving). A
+   * Fence request would cost no pixels, but only servers that speak Fence must answer it; the
+   * 1×1 update costs about 30 bytes each way, at most once per half period of silence.
+   */
+  private scheduleStallCheck(): void {
+    const stallMs = this.stallTimeoutMs;
+    if (stallMs <= 0 || this.closedBecause) return;
+    const due =
+      this.probeSentAt === undefined
+        ? this.lastReceivedAt + stallMs / 2
+        : Math.max(this.lastReceivedAt + stallMs, this.probeSentAt + stallMs / 2);
+    clearTimeout(this.stallTimer);
+    this.stallTimer = setTimeout(() => this.checkStall(), Math.max(1, due - Date.now()));
+    this.stallTimer.unref();
+  }
+
+  private checkStall(): void {
+    if (this.closedBecause) return;
+    const stallMs = this.stallTimeoutMs;
+    const now = Date.now();
+    if (this.probeSentAt !== undefined && now - this.lastReceivedAt >= stallMs && now - this.probeSentAt >= stallMs / 2) {
+      this.finish(
+        new VNCConnectionError(
+          `${this.remote} stopped answering: nothing arrived for ${now - this.lastReceivedAt} ms, not even the answer to a 1×1 update ` +
+            `request (stallTimeoutMs ${stallMs}). The server is hung or the network drops its traffic; connect again.`,
+          { code: 'ECLOSED' },
+        ),
+      );
+      this.transport.destroy();
+      return;
+    }
+    if (this.probeSentAt === undefined && now - this.lastReceivedAt >= stallMs / 2) {
+      this.probeSentAt = now;
+      this.sendInBackground(framebufferUpdateRequest(false, 0, 0, Math.min(1, this.framebuffer.width), Math.min(1, this.framebuffer.height)));
+    }
+    this.scheduleStallCheck();
   }
 
   private requestUpdate(incremental: boolean): void {
@@ -365,6 +445,10 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
 
   private received(chunk: Uint8Array): void {
     if (this.closedBecause) return;
+    if (chunk.length > 0) {
+      this.lastReceivedAt = Date.now();
+      this.probeSentAt = undefined;
+    }
     try {
       if (chunk.length > 0) this.queue.push(chunk);
       this.parser.parse(this.queue);
@@ -383,6 +467,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   private finish(error: VNCError | undefined): void {
     if (this.closedBecause) return;
     this.closedBecause = { error };
+    clearTimeout(this.stallTimer);
     this.emit('closed', error);
   }
 
