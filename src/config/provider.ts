@@ -90,10 +90,17 @@ export function knownSecrets(target: TargetConfig, env: NodeJS.ProcessEnv = proc
   return [...new Set(secrets)].sort((a, b) => b.length - a.length);
 }
 
-/** `text` with every secret replaced by `***`. */
+/** The forms a secret takes when quoted in messages: as written, URL-encoded (both styles), base64. */
+function secretForms(secret: string): string[] {
+  const forms = [secret, encodeURIComponent(secret), encodeURIComponent(secret).replace(/%20/g, '+'), Buffer.from(secret).toString('base64')];
+  return [...new Set(forms)];
+}
+
+/** `text` with every secret, in every form it is commonly quoted in, replaced by `***`. */
 export function maskSecrets(text: string, secrets: readonly string[]): string {
   let masked = text;
-  for (const secret of secrets) masked = masked.split(secret).join('***');
+  const forms = secrets.flatMap(secretForms).sort((a, b) => b.length - a.length);
+  for (const form of forms) masked = masked.split(form).join('***');
   return masked;
 }
 
