@@ -243,21 +243,42 @@ test.describe('keyboard', () => {
     }
   });
 
-  test('1,000 characters at full speed arrive complete and in order', async ({ xvnc, bridgeFor }) => {
+  /** Lines of printable ASCII (capitals and symbols need Shift), `length` characters in all, ending in a newline. */
+  function fastText(length: number): string {
+    const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?-_';
+    let text = '';
+    for (let i = 0; text.length < length; i++) {
+      text += alphabet[(i * 7) % alphabet.length];
+      if (i % 80 === 79) text += '\n';
+    }
+    return `${text.slice(0, length - 1)}\n`;
+  }
+
+  test('10,000 characters at full speed arrive complete and in order', async ({ xvnc, bridgeFor }) => {
     const sink = join(await sinkDir(), 'fast.txt');
     const xterm = await startXterm(xvnc, { sinkFile: sink });
     try {
       await using vnc = await (await bridgeFor(xvnc)).connect();
       await vnc.mouse.move(xterm.geometry.x + 50, xterm.geometry.y + 50);
-      const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?-_';
-      let text = '';
-      for (let i = 0; text.length < 1000; i++) {
-        text += alphabet[(i * 7) % alphabet.length];
-        if (i % 80 === 79) text += '\n';
-      }
-      text = `${text.slice(0, 999)}\n`;
+      const text = fastText(10_000);
       await vnc.keyboard.type(text, { delayMs: 0 });
-      expect(await waitForFile(sink, (c) => c.length >= text.length, 15_000)).toBe(text);
+      expect(await waitForFile(sink, (c) => c.length >= text.length, 30_000)).toBe(text);
+    } finally {
+      await xterm.stop();
+    }
+  });
+
+  test('disconnect() right after typing still delivers every key', async ({ xvnc, bridgeFor }) => {
+    const sink = join(await sinkDir(), 'flush.txt');
+    const xterm = await startXterm(xvnc, { sinkFile: sink });
+    try {
+      const vnc = await (await bridgeFor(xvnc)).connect();
+      await vnc.mouse.move(xterm.geometry.x + 50, xterm.geometry.y + 50);
+      const text = fastText(3000);
+      const typing = vnc.keyboard.type(text, { delayMs: 0 });
+      await vnc.disconnect();
+      await typing;
+      expect(await waitForFile(sink, (c) => c.length >= text.length, 30_000)).toBe(text);
     } finally {
       await xterm.stop();
     }

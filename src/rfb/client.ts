@@ -135,6 +135,8 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   private damage: Rect[] = [];
   private needFullUpdate = false;
   private closing = false;
+  /** Whether key or pointer events were sent (a close then waits until the server has them). */
+  private inputSent = false;
   private isReady = false;
   private continuousUpdatesState: ContinuousUpdatesState = 'unknown';
   private closedBecause: { error: VNCError | undefined } | undefined;
@@ -533,11 +535,35 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   }
 
   sendKey(keysym: number, down: boolean): Promise<void> {
+    this.inputSent = true;
     return this.send(keyEvent(down, keysym));
   }
 
   sendPointer(buttonMask: number, x: number, y: number): Promise<void> {
+    this.inputSent = true;
     return this.send(pointerEvent(buttonMask, x, y));
+  }
+
+  /**
+   * Resolves once the server has answered a 1×1 update request sent now (or after `timeoutMs`):
+   * servers handle messages in order, so by then everything sent before has been handled.
+   */
+  private syncWithServer(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.off('update', onUpdate);
+        this.off('closed', done);
+        resolve();
+      };
+      const onUpdate = (rects: Rect[]) => {
+        if (rects.some((rect) => rect.x === 0 && rect.y === 0)) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.on('update', onUpdate);
+      this.on('closed', done);
+      this.sendInBackground(framebufferUpdateRequest(false, 0, 0, 1, 1));
+    });
   }
 
   /** Offers text as the client's clipboard (UTF-8 with Extended Clipboard, else Latin-1). */
@@ -548,6 +574,9 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   /** Sends everything queued, then closes the connection. */
   async close(timeoutMs = 2000): Promise<void> {
     if (this.closedBecause) return;
+    // A proxy on the way (websockify) may drop what it has not forwarded yet when the client
+    // closes: make sure the server has handled the input first.
+    if (this.transport.mayDropOnClose && this.inputSent) await this.syncWithServer(Math.min(timeoutMs, 2000));
     this.closing = true;
     await this.transport.close(timeoutMs);
     this.finish(undefined);

@@ -14,6 +14,12 @@ export interface TransportEvents {
 export interface Transport {
   /** Where this transport is connected, safe to print (no credentials, no query values). */
   readonly remote: string;
+  /**
+   * True when something between client and server (a WebSocket proxy such as websockify) may
+   * drop bytes it has not forwarded yet once the client closes; the session then confirms with
+   * the server before closing.
+   */
+  readonly mayDropOnClose?: boolean;
   /** Starts delivering events. Bytes that arrived before are delivered first. */
   start(events: TransportEvents): void;
   /** Queues bytes for sending, in order. Resolves when they have been handed to the OS. */

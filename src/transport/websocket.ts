@@ -59,6 +59,8 @@ function describeOpenError(error: NodeJS.ErrnoException, remote: string): VNCCon
 
 class WebSocketTransport implements Transport {
   readonly remote: string;
+  // websockify drops data it has not written to the server when the WebSocket closes.
+  readonly mayDropOnClose = true;
   private readonly socket: WebSocket;
   private events: TransportEvents | undefined;
   private readonly early: Uint8Array[] = [];
