@@ -202,6 +202,24 @@ test.describe('mouse and scroll', () => {
     }
   });
 
+  test('drag releases the button even when a step fails', async ({ xvnc, bridgeFor }) => {
+    const root = await watchRootButtons(xvnc);
+    try {
+      await using vnc = await (await bridgeFor(xvnc)).connect();
+      const move = vnc.mouse.move.bind(vnc.mouse);
+      let moves = 0;
+      vnc.mouse.move = async (x: number, y: number) => {
+        if (++moves === 3) throw new Error('step failed on purpose');
+        return move(x, y);
+      };
+      await expect(vnc.mouse.drag({ x: 200, y: 200 }, { x: 300, y: 250 }, { steps: 5 })).rejects.toThrow('step failed on purpose');
+      expect(vnc.mouse.buttonMask).toBe(0);
+      expect(await root.events(2)).toEqual(['press 1 @200,200', 'release 1 @220,210']);
+    } finally {
+      await root.stop();
+    }
+  });
+
   test('scroll presses and releases wheel buttons 4–7 at the given point', async ({ xvnc, bridgeFor }) => {
     const root = await watchRootButtons(xvnc);
     try {
