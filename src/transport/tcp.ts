@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { VNCConnectionError, VNCTimeoutError } from '../errors.js';
 import { anonymousTlsOptions, describeTlsError, isTlsVerificationError, tlsOptions } from './tls.js';
-import { closeWithin, type TlsUpgradeOptions, type Transport, type TransportEvents, type TransportOpener } from './transport.js';
+import { closeWithin, EventRelay, type TlsUpgradeOptions, type Transport, type TransportEvents, type TransportOpener } from './transport.js';
 
 export interface TCPTransportOptions {
   host: string;
@@ -38,17 +38,12 @@ class SocketTransport implements Transport {
   readonly remote: string;
   /** The TCP socket, or the TLS socket wrapping it once `startTls` has succeeded. */
   private socket: net.Socket;
-  private events: TransportEvents | undefined;
-  private readonly early: Uint8Array[] = [];
-  private closedWith: { error?: Error } | undefined;
+  private readonly relay = new EventRelay();
   private closing = false;
   private lastError: Error | undefined;
   private upgrading = false;
 
-  private readonly onData = (chunk: Buffer): void => {
-    if (this.events) this.events.data(chunk);
-    else this.early.push(chunk);
-  };
+  private readonly onData = (chunk: Buffer): void => this.relay.data(chunk);
 
   private readonly onError = (error: NodeJS.ErrnoException): void => {
     this.lastError = new VNCConnectionError(describeSocketError(error, this.remote), { cause: error, code: 'ECLOSED' });
@@ -81,19 +76,15 @@ class SocketTransport implements Transport {
   }
 
   private reportClosed(error: Error | undefined): void {
-    if (this.closedWith) return;
-    this.closedWith = { error };
-    this.events?.closed(error);
+    this.relay.closed(error);
   }
 
   start(events: TransportEvents): void {
-    this.events = events;
-    for (const chunk of this.early.splice(0)) events.data(chunk);
-    if (this.closedWith) events.closed(this.closedWith.error);
+    this.relay.start(events);
   }
 
   write(bytes: Uint8Array): Promise<void> {
-    if (this.closedWith || this.socket.destroyed) {
+    if (this.relay.isClosed || this.socket.destroyed) {
       return Promise.reject(new VNCConnectionError(`Cannot send to ${this.remote}: the connection is closed.`, { code: 'ECLOSED' }));
     }
     if (this.upgrading) {
@@ -113,7 +104,7 @@ class SocketTransport implements Transport {
    * both this promise and the `closed` event carry the same VNCConnectionError.
    */
   async startTls({ servername, trust, anonymous }: TlsUpgradeOptions): Promise<void> {
-    if (this.closedWith || this.socket.destroyed) {
+    if (this.relay.isClosed || this.socket.destroyed) {
       throw new VNCConnectionError(`Cannot start TLS with ${this.remote}: the connection is closed.`, { code: 'ECLOSED' });
     }
     if (this.upgrading || this.socket instanceof tls.TLSSocket) throw new Error(`Bug: startTls called twice on ${this.remote}.`);
@@ -124,7 +115,7 @@ class SocketTransport implements Transport {
     try {
       // What was written in the clear (the VeNCrypt sub-type) must leave before the ClientHello.
       await new Promise<void>((resolve) => raw.write(new Uint8Array(0), () => resolve()));
-      if (this.closedWith || raw.destroyed) {
+      if (this.relay.isClosed || raw.destroyed) {
         throw this.lastError ?? new VNCConnectionError(`Connection to ${this.remote} was closed by the server before TLS started.`, { code: 'ECLOSED' });
       }
       // During the handshake only its outcome counts: the raw socket's events are no longer ours.
@@ -171,7 +162,7 @@ class SocketTransport implements Transport {
 
   close(timeoutMs = 2000): Promise<void> {
     this.closing = true;
-    if (this.closedWith) return Promise.resolve();
+    if (this.relay.isClosed) return Promise.resolve();
     const socket = this.socket;
     return closeWithin(socket, timeoutMs, () => socket.end(), () => socket.destroy());
   }

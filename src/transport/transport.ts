@@ -79,3 +79,34 @@ export function closeWithin(connection: Closable, timeoutMs: number, begin: () =
     begin();
   });
 }
+
+/**
+ * Holds a transport's events until `start()`: bytes that arrived before are delivered first, in
+ * order, and a close that happened before is reported then. Reports a close once.
+ */
+export class EventRelay {
+  private events: TransportEvents | undefined;
+  private readonly early: Uint8Array[] = [];
+  private closedWith: { error?: Error } | undefined;
+
+  get isClosed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  data(chunk: Uint8Array): void {
+    if (this.events) this.events.data(chunk);
+    else this.early.push(chunk);
+  }
+
+  closed(error: Error | undefined): void {
+    if (this.closedWith) return;
+    this.closedWith = { error };
+    this.events?.closed(error);
+  }
+
+  start(events: TransportEvents): void {
+    this.events = events;
+    for (const chunk of this.early.splice(0)) events.data(chunk);
+    if (this.closedWith) events.closed(this.closedWith.error);
+  }
+}

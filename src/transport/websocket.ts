@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { VNCConnectionError, VNCProtocolError, VNCTimeoutError } from '../errors.js';
 import { describeSocketError } from './tcp.js';
 import { describeTlsError, isTlsVerificationError, tlsOptions, type TlsTrust } from './tls.js';
-import { closeWithin, type Transport, type TransportEvents, type TransportOpener } from './transport.js';
+import { closeWithin, EventRelay, type Transport, type TransportEvents, type TransportOpener } from './transport.js';
 
 export interface WebSocketTransportOptions {
   url: URL;
@@ -62,9 +62,7 @@ class WebSocketTransport implements Transport {
   // websockify drops data it has not written to the server when the WebSocket closes.
   readonly mayDropOnClose = true;
   private readonly socket: WebSocket;
-  private events: TransportEvents | undefined;
-  private readonly early: Uint8Array[] = [];
-  private closedWith: { error?: Error } | undefined;
+  private readonly relay = new EventRelay();
   private closing = false;
 
   constructor(socket: WebSocket, remote: string) {
@@ -79,8 +77,7 @@ class WebSocketTransport implements Transport {
         socket.terminate();
         return;
       }
-      if (this.events) this.events.data(data);
-      else this.early.push(data);
+      this.relay.data(data);
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       failure ??= new VNCConnectionError(`The WebSocket connection to ${remote} failed: ${error.message}`, { cause: error, code: 'ECLOSED' });
@@ -90,19 +87,16 @@ class WebSocketTransport implements Transport {
       const error = this.closing
         ? undefined
         : (failure ?? new VNCConnectionError(`${remote} closed the WebSocket connection (code ${code}${why}).`, { code: 'ECLOSED' }));
-      this.closedWith = { error };
-      this.events?.closed(error);
+      this.relay.closed(error);
     });
   }
 
   start(events: TransportEvents): void {
-    this.events = events;
-    for (const chunk of this.early.splice(0)) events.data(chunk);
-    if (this.closedWith) events.closed(this.closedWith.error);
+    this.relay.start(events);
   }
 
   write(bytes: Uint8Array): Promise<void> {
-    if (this.closedWith || this.socket.readyState !== WebSocket.OPEN) {
+    if (this.relay.isClosed || this.socket.readyState !== WebSocket.OPEN) {
       return Promise.reject(new VNCConnectionError(`Cannot send to ${this.remote}: the connection is closed.`, { code: 'ECLOSED' }));
     }
     return new Promise((resolve, reject) => {
@@ -115,7 +109,7 @@ class WebSocketTransport implements Transport {
 
   close(timeoutMs = 2000): Promise<void> {
     this.closing = true;
-    if (this.closedWith) return Promise.resolve();
+    if (this.relay.isClosed) return Promise.resolve();
     return closeWithin(this.socket, timeoutMs, () => this.socket.close(1000), () => this.socket.terminate());
   }
 
