@@ -16,10 +16,11 @@ import { join } from 'node:path';
 
 import { TCPVNCConnection, VNCAgentBridge, type VNCConnection } from '../../src/index.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { readFileWhenContains, rootPixels, startXterm, type DisplayTarget, type Xterm } from '../support/desktop.js';
+import { readFileWhenContains, startXterm, type Xterm } from '../support/desktop.js';
 import { expect, test, XVNC_PASSWORD } from '../support/fixtures.js';
 import { delay, run } from '../support/processes.js';
 import { DEFAULT_BACKGROUND, startXvnc, type XvncServer } from '../support/xvnc.js';
+import { expectCaptureMatchesServer } from '../support/compare-screens.js';
 
 const FENCE_ENCODING = -312;
 const CONTINUOUS_UPDATES_ENCODING = -313;
@@ -118,37 +119,6 @@ async function connectWatched(
 // ---------------------------------------------------------------------------------------------
 // Checks on the X server
 
-/** Up to 5 pixels where two same-sized RGBA images differ. */
-function differingPixels(a: { width: number; data: Buffer }, b: { data: Buffer }): string[] {
-  const found: string[] = [];
-  for (let i = 0; i < a.data.length && found.length < 5; i += 4) {
-    if (a.data.readUInt32BE(i) !== b.data.readUInt32BE(i)) {
-      const p = i / 4;
-      found.push(`${p % a.width},${Math.floor(p / a.width)}: ${a.data.subarray(i, i + 3).toString('hex')} vs ${b.data.subarray(i, i + 3).toString('hex')}`);
-    }
-  }
-  return found;
-}
-
-/**
- * The client's capture equals the X server's own pixels (xwd) once both settled. The pointer goes
- * to a corner first (Xvnc draws it into the picture when someone else moved it last; xwd never
- * shows it); a difference must persist over 5 comparisons to count.
- */
-async function expectCaptureMatchesServer(vnc: VNCAgentBridge, server: DisplayTarget): Promise<void> {
-  let differences: string[] = [];
-  await vnc.mouse.move(vnc.screen.width - 1, vnc.screen.height - 1);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    await vnc.screen.waitForStable({ stillMs: 300 });
-    const truth = await rootPixels(server);
-    await vnc.screen.waitForStable({ stillMs: 100 });
-    const frame = vnc.screen.capture();
-    expect([frame.width, frame.height]).toEqual([truth.width, truth.height]);
-    differences = differingPixels(frame, truth);
-    if (differences.length === 0) return;
-  }
-  expect(differences).toEqual([]);
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
