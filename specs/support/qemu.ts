@@ -13,7 +13,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { delay, startProcess, stopProcess, type StartedProcess } from './processes.js';
-import { RFB_BANNER, readBanner } from './xvnc.js';
+import { startupError, waitForBanner } from './server-startup.js';
 
 export interface QemuOptions {
   /** VNC password (at most 8 characters; QEMU offers VncAuth). Without it the server offers None. */
@@ -142,22 +142,6 @@ function parseInfoVnc(info: string): { vncPort?: number; wsPort?: number } {
   return { vncPort, wsPort };
 }
 
-/** Polls `readBanner` until the RFB 3.8 banner arrives, QEMU exits, or the deadline passes. */
-async function waitForBanner(proc: StartedProcess, port: number, deadline: number): Promise<void> {
-  let lastError = '';
-  while (Date.now() < deadline) {
-    if (proc.hasExited()) throw new Error('QEMU exited before it served the RFB banner');
-    try {
-      const banner = await readBanner(port, '127.0.0.1', Math.max(100, Math.min(2000, deadline - Date.now())));
-      if (banner === RFB_BANNER) return;
-      lastError = `unexpected banner ${JSON.stringify(banner)}`;
-    } catch (e) {
-      lastError = (e as Error).message;
-    }
-    await delay(50);
-  }
-  throw new Error(`QEMU VNC on port ${port} not ready: ${lastError}`);
-}
 
 interface Launched {
   proc: StartedProcess;
@@ -190,14 +174,11 @@ async function launchOnce(options: QemuOptions, socketPath: string, deadline: nu
       const answer = await hmpCommand(socketPath, `set_password vnc ${options.password}`, Math.max(200, deadline - Date.now()));
       if (answer.trim() !== '') throw new Error(`set_password vnc failed: ${answer.trim()}`);
     }
-    await waitForBanner(proc, vncPort, deadline);
+    await waitForBanner(proc, 'QEMU VNC', vncPort, deadline);
     return { proc, vncPort, wsPort: websocket ? wsPort : undefined };
   } catch (e) {
     await stopProcess(proc, 1000).catch(() => {});
-    await Promise.race([proc.closed, delay(500)]);
-    const error = new Error(`${(e as Error).message}\n--- QEMU log tail ---\n${proc.logTail(40)}`);
-    (error as Error & { serverLog?: string }).serverLog = proc.log();
-    throw error;
+    throw await startupError(proc, 'QEMU', e);
   }
 }
 

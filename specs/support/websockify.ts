@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { childPids, delay, freePort, isAlive, startProcess, stopProcess, type StartedProcess } from './processes.js';
+import { startupError } from './server-startup.js';
 
 export interface WebsockifyTarget {
   host: string;
@@ -147,10 +148,7 @@ async function launchOnce(route: WebsockifyRoute, options: WebsockifyOptions, to
     throw new Error(`websockify on port ${port} not ready within the deadline: ${lastError}`);
   } catch (e) {
     await killTree(proc);
-    await Promise.race([proc.closed, delay(500)]);
-    const error = new Error(`${(e as Error).message}\n--- websockify log tail ---\n${proc.logTail(40)}`);
-    (error as Error & { serverLog?: string }).serverLog = proc.log();
-    throw error;
+    throw await startupError(proc, 'websockify', e);
   }
 }
 

@@ -13,7 +13,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { delay, freePort, run, runChecked, startProcess, stopProcess, type StartedProcess } from './processes.js';
-import { DEFAULT_BACKGROUND, RFB_BANNER, readBanner } from './xvnc.js';
+import { readDisplayFd, startupError, waitForBanner } from './server-startup.js';
+import { DEFAULT_BACKGROUND } from './xvnc.js';
 
 export interface X11vncOptions {
   /** VNC password (only the first 8 characters count), stored with `x11vnc -storepasswd`. Without it: `-nopw`. */
@@ -46,57 +47,19 @@ export interface X11vncServer {
   log(): string;
 }
 
-/** Reads the display number Xvfb writes to fd 3 (`-displayfd 3`); rejects if it exits or times out. */
-function readDisplayFd(proc: StartedProcess, timeoutMs: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const pipe = proc.child.stdio[3];
-    if (!pipe || !('on' in pipe)) return reject(new Error('fd 3 is not a pipe'));
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`Xvfb did not report its display within ${timeoutMs} ms`)), timeoutMs);
-    pipe.on('data', (d: Buffer) => {
-      text += d.toString();
-      const m = /^(\d+)\n/.exec(text);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    void proc.exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`Xvfb exited early (${code ?? signal})`));
-    });
-  });
-}
 
 /** Starts Xvfb on the first free display; kills it on failure. */
 async function startXvfb(geometry: string, deadline: number): Promise<{ proc: StartedProcess; display: number }> {
   if (!/^\d+x\d+$/.test(geometry)) throw new Error(`startX11vnc: geometry must look like 1280x800 (got ${JSON.stringify(geometry)})`);
   const proc = startProcess('Xvfb', ['-displayfd', '3', '-screen', '0', `${geometry}x24`, '-nolisten', 'tcp', '-noreset'], { extraFds: ['pipe'] });
   try {
-    return { proc, display: await readDisplayFd(proc, Math.max(0, deadline - Date.now())) };
+    return { proc, display: await readDisplayFd(proc, 'Xvfb', Math.max(0, deadline - Date.now())) };
   } catch (e) {
     await stopProcess(proc, 1000).catch(() => {});
-    await Promise.race([proc.closed, delay(500)]);
-    throw new Error(`${(e as Error).message}\n--- Xvfb log tail ---\n${proc.logTail(40)}`);
+    throw await startupError(proc, 'Xvfb', e);
   }
 }
 
-/** Polls `readBanner` until the RFB 3.8 banner arrives, x11vnc exits, or the deadline passes. */
-async function waitForBanner(proc: StartedProcess, port: number, deadline: number): Promise<void> {
-  let lastError = '';
-  while (Date.now() < deadline) {
-    if (proc.hasExited()) throw new Error('x11vnc exited before it served the RFB banner');
-    try {
-      const banner = await readBanner(port, '127.0.0.1', Math.max(100, Math.min(2000, deadline - Date.now())));
-      if (banner === RFB_BANNER) return;
-      lastError = `unexpected banner ${JSON.stringify(banner)}`;
-    } catch (e) {
-      lastError = (e as Error).message;
-    }
-    await delay(50);
-  }
-  throw new Error(`x11vnc on port ${port} not ready: ${lastError}`);
-}
 
 /** One x11vnc attempt on a fresh port; kills it on failure. */
 async function launchX11vnc(display: number, env: NodeJS.ProcessEnv, auth: string[], extraArgs: string[], deadline: number): Promise<{ proc: StartedProcess; port: number }> {
@@ -104,14 +67,11 @@ async function launchX11vnc(display: number, env: NodeJS.ProcessEnv, auth: strin
   const args = ['-display', `:${display}`, '-rfbport', String(port), '-forever', '-shared', '-localhost', '-noipv6', '-norc', ...auth, ...extraArgs];
   const proc = startProcess('x11vnc', args, { env });
   try {
-    await waitForBanner(proc, port, deadline);
+    await waitForBanner(proc, 'x11vnc', port, deadline);
     return { proc, port };
   } catch (e) {
     await stopProcess(proc, 1000).catch(() => {});
-    await Promise.race([proc.closed, delay(500)]);
-    const error = new Error(`${(e as Error).message}\n--- x11vnc log tail ---\n${proc.logTail(40)}`);
-    (error as Error & { serverLog?: string }).serverLog = proc.log();
-    throw error;
+    throw await startupError(proc, 'x11vnc', e);
   }
 }
 

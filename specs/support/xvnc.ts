@@ -10,10 +10,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import { delay, freePort, run, runChecked, startProcess, stopProcess, type StartedProcess } from './processes.js';
 
-export const RFB_BANNER = 'RFB 003.008\n';
+export { RFB_BANNER, readBanner } from './server-startup.js';
+import { readDisplayFd, startupError, waitForBanner } from './server-startup.js';
 export const DEFAULT_BACKGROUND = '#204080';
 
 export interface XvncOptions {
@@ -47,29 +47,6 @@ export interface XvncServer {
   log(): string;
 }
 
-/**
- * Connects to host:port and resolves with the first 12 bytes the server sends.
- * Rejects on connection error, early close, or after `timeoutMs`.
- */
-export function readBanner(port: number, host = '127.0.0.1', timeoutMs = 2000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host });
-    let received = Buffer.alloc(0);
-    const finish = (error: Error | null, banner?: string): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      if (error) reject(error);
-      else resolve(banner!);
-    };
-    const timer = setTimeout(() => finish(new Error(`no RFB banner from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
-    socket.on('data', (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      if (received.length >= 12) finish(null, received.subarray(0, 12).toString('latin1'));
-    });
-    socket.on('error', (e) => finish(e));
-    socket.on('close', () => finish(new Error(`connection to ${host}:${port} closed after ${received.length} bytes`)));
-  });
-}
 
 /** Writes a VNC password file (obfuscated by `vncpasswd -f`) into `dir` and returns its path. */
 async function writePasswordFile(dir: string, password: string): Promise<string> {
@@ -96,44 +73,7 @@ export function scanFreeDisplay(start = 10): number {
   return n;
 }
 
-/** Reads the display number Xvnc writes to fd 3 (`-displayfd 3`); rejects if it exits or times out. */
-function readDisplayFd(proc: StartedProcess, timeoutMs: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const pipe = proc.child.stdio[3];
-    if (!pipe || !('on' in pipe)) return reject(new Error('fd 3 is not a pipe'));
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`Xvnc did not report its display within ${timeoutMs} ms`)), timeoutMs);
-    pipe.on('data', (d: Buffer) => {
-      text += d.toString();
-      const m = /^(\d+)\n/.exec(text);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    void proc.exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`Xvnc exited early (${code ?? signal})`));
-    });
-  });
-}
 
-/** Polls `readBanner` until it returns the RFB 3.8 banner, Xvnc exits, or the deadline passes. */
-async function waitForBanner(proc: StartedProcess, port: number, deadline: number): Promise<void> {
-  let lastError = '';
-  while (Date.now() < deadline) {
-    if (proc.hasExited()) throw new Error('Xvnc exited before it served the RFB banner');
-    try {
-      const banner = await readBanner(port, '127.0.0.1', Math.max(100, Math.min(2000, deadline - Date.now())));
-      if (banner === RFB_BANNER) return;
-      lastError = `unexpected banner ${JSON.stringify(banner)}`;
-    } catch (e) {
-      lastError = (e as Error).message;
-    }
-    await delay(50);
-  }
-  throw new Error(`Xvnc on port ${port} not ready: ${lastError}`);
-}
 
 /** Builds the Xvnc argument list (without the display selection). */
 function xvncArgs(port: number, options: XvncOptions, passwordFile: string | undefined): string[] {
@@ -163,15 +103,12 @@ async function launchOnce(options: XvncOptions, passwordFile: string | undefined
     extraFds: useDisplayFd ? ['pipe'] : [],
   });
   try {
-    const display = chosen ?? (await readDisplayFd(proc, Math.max(0, deadline - Date.now())));
-    await waitForBanner(proc, port, deadline);
+    const display = chosen ?? (await readDisplayFd(proc, 'Xvnc', Math.max(0, deadline - Date.now())));
+    await waitForBanner(proc, 'Xvnc', port, deadline);
     return { proc, display, port };
   } catch (e) {
     await stopProcess(proc, 1000).catch(() => {});
-    await Promise.race([proc.closed, delay(500)]); // let the last log lines arrive
-    const error = new Error(`${(e as Error).message}\n--- Xvnc log tail ---\n${proc.logTail(40)}`);
-    (error as Error & { xvncLog?: string }).xvncLog = proc.log();
-    throw error;
+    throw await startupError(proc, 'Xvnc', e);
   }
 }
 
