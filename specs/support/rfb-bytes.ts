@@ -637,6 +637,21 @@ export function randomSplit(bytes: Uint8Array, seed: number, maxPiece = 48): Uin
 
 export type Chunking = 'whole' | 'bytewise' | 'random' | readonly number[];
 
+/**
+ * A seeded chunking for whole recorded sessions (megabytes): mostly pieces of up to 64 bytes, which
+ * cut tiles and subrectangles everywhere, now and then one of up to 20,000.
+ */
+export function recordingChunks(bytes: Uint8Array, seed: number): Uint8Array[] {
+  const random = prng(seed);
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const size = random() < 0.7 ? randomInt(random, 1, 64) : randomInt(random, 1, 20_000);
+    chunks.push(bytes.subarray(at, at + size));
+    at += size;
+  }
+  return chunks;
+}
+
 /** Cuts `bytes` the way `chunking` says ('random' uses `seed`). */
 export function split(bytes: Uint8Array, chunking: Chunking, seed = 1): Uint8Array[] {
   if (bytes.length === 0) return [];

@@ -42,6 +42,7 @@ import {
   type HextileTile,
   type RGB,
   type RRESubrect,
+  recordingChunks,
 } from '../support/rfb-bytes.js';
 import { analyseSession, readRecording, RECORDINGS_DIR, splitHandshake } from '../support/record-session.js';
 
@@ -687,15 +688,7 @@ test.describe('recorded sessions', () => {
       for (let seed = 1; seed <= 4; seed++) {
         const transport = new FakeTransport();
         const starting = RFBClient.start(transport, { credentials: { password: recording.meta.password }, encodings: recording.meta.encodings, timeoutMs: 5000 });
-        // Mostly small pieces, then and again a large one, so tiles and subrectangles are cut everywhere.
-        const random = prng(seed);
-        const chunks: Uint8Array[] = [];
-        for (let at = 0; at < recording.bytes.length; ) {
-          const size = random() < 0.7 ? randomInt(random, 1, 64) : randomInt(random, 1, 20_000);
-          chunks.push(recording.bytes.subarray(at, at + size));
-          at += size;
-        }
-        transport.deliverChunks(chunks);
+        transport.deliverChunks(recordingChunks(recording.bytes, seed));
         const client = await starting;
         expect(client.isClosed, `seed ${seed}: ${client.closeReason?.message ?? ''}`).toBe(false);
         const frame = client.framebuffer.capture();

@@ -40,6 +40,7 @@ import {
   securityTypes,
   serverInit,
   u8,
+  recordingChunks,
 } from '../support/rfb-bytes.js';
 import { readRecording, RECORDINGS_DIR } from '../support/record-session.js';
 
@@ -870,14 +871,7 @@ test.describe('Tight recordings', () => {
       for (let seed = 1; seed <= 3; seed++) {
         const transport = new FakeTransport();
         const starting = RFBClient.start(transport, { credentials: { password: recording.meta.password }, encodings: recording.meta.encodings, timeoutMs: 5000 });
-        const random = prng(seed);
-        const chunks: Uint8Array[] = [];
-        for (let at = 0; at < recording.bytes.length; ) {
-          const size = random() < 0.7 ? randomInt(random, 1, 64) : randomInt(random, 1, 20_000);
-          chunks.push(recording.bytes.subarray(at, at + size));
-          at += size;
-        }
-        transport.deliverChunks(chunks);
+        transport.deliverChunks(recordingChunks(recording.bytes, seed));
         const client = await starting;
         expect(client.isClosed, `seed ${seed}: ${client.closeReason?.message}`).toBe(false);
         const frame = client.framebuffer.capture();
