@@ -37,6 +37,7 @@ import {
   u16,
   u32,
 } from '../support/rfb-bytes.js';
+import { expectNoSecret, expectStartFailure } from '../support/start-outcome.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -56,6 +57,15 @@ const KAT = {
 
 /** Every password used in this file: none may appear in an error message. */
 const PASSWORDS = ['secret12', 'secret12-and-more', 'hunter2-xyzzy', 'pässwörd☃'];
+
+/** The common failure checks, with this spec's passwords as the secrets that must not leak. */
+function expectError(outcome: Outcome, errorClass: new (...args: never[]) => VNCError, code: string, ...fragments: Array<string | RegExp>): VNCError {
+  return expectStartFailure(outcome, PASSWORDS, errorClass, code, ...fragments);
+}
+
+function expectNoPassword(error: unknown): void {
+  expectNoSecret(error, PASSWORDS);
+}
 
 const VERSION_REPLY = {
   '3.3': 'RFB 003.003\n',
@@ -157,32 +167,7 @@ function summary(outcome: Outcome, withMessage = true): unknown {
   };
 }
 
-/** Checks the error shape common to every failure: class, name, code, message parts, and no password in it. */
-function expectError(outcome: Outcome, errorClass: new (...args: never[]) => VNCError, code: string, ...fragments: Array<string | RegExp>): VNCError {
-  expect(outcome.escaped, 'no exception escapes the transport callback').toBeUndefined();
-  expect(outcome.client, 'start() must reject').toBeUndefined();
-  const error = outcome.error;
-  expect(error).toBeInstanceOf(errorClass);
-  const vncError = error as VNCError;
-  expect(vncError).toBeInstanceOf(VNCError);
-  expect(vncError.name).toBe(errorClass.name);
-  expect(vncError.code).toBe(code);
-  for (const fragment of fragments) {
-    if (typeof fragment === 'string') expect(vncError.message).toContain(fragment);
-    else expect(vncError.message).toMatch(fragment);
-  }
-  expectNoPassword(vncError);
-  // A failed start destroys the transport.
-  expect(outcome.transport.destroyed, 'the transport is destroyed after a failed start').toBe(true);
-  return vncError;
-}
 
-function expectNoPassword(error: unknown): void {
-  const texts = [String(error), error instanceof Error ? (error.stack ?? '') : '', error instanceof Error ? String(error.cause ?? '') : ''];
-  for (const password of PASSWORDS) {
-    for (const text of texts) expect(text, 'an error message must never contain the password').not.toContain(password);
-  }
-}
 
 interface ExpectedWrites {
   version: Negotiated;
