@@ -4,11 +4,15 @@
  *   src/errors.ts                 imports nothing from src
  *   src/transport                 errors
  *   src/rfb                       errors, transport
- *   src/bridge                    errors, transport, rfb
- *   src/config                    errors, transport, rfb, bridge
- *   src/index.ts (public API)     errors, transport, rfb, bridge, config, proxmox
- *   src/proxmox                   errors, transport, rfb, bridge, config
- *   src/cli, src/test             everything above plus index.ts and proxmox, but not each other
+ *   src/ocr                       errors (reads text from pixels; knows nothing of VNC)
+ *   src/bridge                    errors, transport, rfb, ocr (locators live in src/bridge/locators)
+ *   src/trace                     errors, transport, rfb, ocr, bridge (recorder + self-contained viewer)
+ *   src/config                    errors, transport, rfb, ocr, bridge
+ *   src/index.ts (public API)     everything above, proxmox
+ *   src/proxmox                   errors, transport, rfb, ocr, bridge, config
+ *   src/mcp                       everything above plus index.ts and proxmox (not cli, not test)
+ *   src/cli                       everything above plus index.ts, proxmox and mcp (`vnc-agent mcp`)
+ *   src/test                      everything above plus index.ts and proxmox, not cli or mcp
  *
  * A layer may always import its own files. This spec reads every .ts file under src/, finds its
  * imports (static, `export … from`, side-effect and dynamic, comments ignored) and reports each
@@ -24,20 +28,23 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SRC = join(ROOT, 'src');
 const PACKAGE_NAME = 'vnc-agent-bridge';
 
-type Layer = 'errors' | 'transport' | 'rfb' | 'bridge' | 'config' | 'index' | 'proxmox' | 'cli' | 'test';
+type Layer = 'errors' | 'transport' | 'rfb' | 'ocr' | 'bridge' | 'trace' | 'config' | 'index' | 'proxmox' | 'mcp' | 'cli' | 'test';
 
-const BELOW_CONFIG: Layer[] = ['errors', 'transport', 'rfb', 'bridge', 'config'];
+const BELOW_CONFIG: Layer[] = ['errors', 'transport', 'rfb', 'ocr', 'bridge', 'trace', 'config'];
 
 /** What each layer may import besides itself. */
 const ALLOWED: Record<Layer, readonly Layer[]> = {
   errors: [],
   transport: ['errors'],
   rfb: ['errors', 'transport'],
-  bridge: ['errors', 'transport', 'rfb'],
-  config: ['errors', 'transport', 'rfb', 'bridge'],
+  ocr: ['errors'],
+  bridge: ['errors', 'transport', 'rfb', 'ocr'],
+  trace: ['errors', 'transport', 'rfb', 'ocr', 'bridge'],
+  config: ['errors', 'transport', 'rfb', 'ocr', 'bridge'],
   index: [...BELOW_CONFIG, 'proxmox'],
-  proxmox: BELOW_CONFIG,
-  cli: [...BELOW_CONFIG, 'index', 'proxmox'],
+  proxmox: ['errors', 'transport', 'rfb', 'ocr', 'bridge', 'config'],
+  mcp: [...BELOW_CONFIG, 'index', 'proxmox'],
+  cli: [...BELOW_CONFIG, 'index', 'proxmox', 'mcp'],
   test: [...BELOW_CONFIG, 'index', 'proxmox'],
 };
 
@@ -257,20 +264,24 @@ test.describe('the layer checker itself', () => {
       ['proxmox/p.ts', "import { load } from '../config/c.js';\nimport { main } from '../cli/main.js';\n"],
       ['index.ts', "export * from './bridge/b.js';\nexport * from './cli/main.js';\n"],
       ['web/w.ts', "import { Bridge } from '../bridge/b.js';\n"],
+      ['ocr/engine.ts', "import { Frame } from '../rfb/client.js';\n"],
+      ['mcp/server.ts', "import { Bridge } from '../index.js';\nimport { parse } from '../cli/main.js';\n"],
       ['rfb/escape.ts', "import { fixture } from '../../specs/support/rfb-bytes.js';\n"],
       ['rfb/missing.ts', "import { gone } from './gone.js';\n"],
     ]);
     const { violations, unresolved } = checkLayers(tree);
     expect(violations).toEqual([
-      'src/bridge/b.ts:3 imports ../config/c.js (layer bridge may only import errors, transport, rfb, bridge; config/c.ts is in config)',
-      'src/cli/main.ts:2 imports ../test/h.js (layer cli may only import errors, transport, rfb, bridge, config, index, proxmox, cli; test/h.ts is in test)',
-      'src/config/c.ts:2 imports ../cli/main.js (layer config may only import errors, transport, rfb, bridge, config; cli/main.ts is in cli)',
+      'src/bridge/b.ts:3 imports ../config/c.js (layer bridge may only import errors, transport, rfb, ocr, bridge; config/c.ts is in config)',
+      'src/cli/main.ts:2 imports ../test/h.js (layer cli may only import errors, transport, rfb, ocr, bridge, trace, config, index, proxmox, mcp, cli; test/h.ts is in test)',
+      'src/config/c.ts:2 imports ../cli/main.js (layer config may only import errors, transport, rfb, ocr, bridge, config; cli/main.ts is in cli)',
       'src/errors.ts:1 imports ./rfb/a.js (layer errors may not import anything from src; rfb/a.ts is in rfb)',
-      'src/index.ts:2 imports ./cli/main.js (layer index may only import errors, transport, rfb, bridge, config, proxmox, index; cli/main.ts is in cli)',
-      'src/proxmox/p.ts:2 imports ../cli/main.js (layer proxmox may only import errors, transport, rfb, bridge, config, proxmox; cli/main.ts is in cli)',
+      'src/index.ts:2 imports ./cli/main.js (layer index may only import errors, transport, rfb, ocr, bridge, trace, config, proxmox, index; cli/main.ts is in cli)',
+      'src/mcp/server.ts:2 imports ../cli/main.js (layer mcp may only import errors, transport, rfb, ocr, bridge, trace, config, index, proxmox, mcp; cli/main.ts is in cli)',
+      'src/ocr/engine.ts:1 imports ../rfb/client.js (layer ocr may only import errors, ocr; rfb/client.ts is in rfb)',
+      'src/proxmox/p.ts:2 imports ../cli/main.js (layer proxmox may only import errors, transport, rfb, ocr, bridge, config, proxmox; cli/main.ts is in cli)',
       'src/rfb/client.ts:2 imports ../bridge/b.js (layer rfb may only import errors, transport, rfb; bridge/b.ts is in bridge)',
       'src/rfb/escape.ts:1 imports ../../specs/support/rfb-bytes.js (outside src/: the library may not depend on specs, scripts or fixtures)',
-      'src/test/h.ts:1 imports ../cli/main.js (layer test may only import errors, transport, rfb, bridge, config, index, proxmox, test; cli/main.ts is in cli)',
+      'src/test/h.ts:1 imports ../cli/main.js (layer test may only import errors, transport, rfb, ocr, bridge, trace, config, index, proxmox, test; cli/main.ts is in cli)',
       'src/transport/t.ts:2 imports ../rfb/client.js (layer transport may only import errors, transport; rfb/client.ts is in rfb)',
       'src/web/w.ts:1 imports ../bridge/b.js (src/web is not a known layer; add it to the rules in layers.spec.ts)',
     ]);

@@ -2,6 +2,7 @@ import { VNCConfigError, VNCStateError } from '../errors.js';
 import { checkStallTimeout, RFBClient } from '../rfb/client.js';
 import { chooseEncodings } from '../rfb/encodings/index.js';
 import { checkCompressionLevel, checkQuality, type CompressionLevel, type Quality } from '../rfb/quality.js';
+import { ActionDetails } from './action-details.js';
 import { Clipboard } from './clipboard.js';
 import { TCPVNCConnection, type VNCConnection } from './connection.js';
 import type { BridgeContext } from './context.js';
@@ -90,6 +91,8 @@ export class VNCAgentBridge implements AsyncDisposable {
   readonly clipboard: Clipboard;
   readonly screen: Screen;
   readonly timeoutMs: number;
+  /** What actions did (pointer points, locator boxes), for traces and logs: `vnc.actionDetails.on(listener)`. */
+  readonly actionDetails = new ActionDetails();
 
   private readonly connection: VNCConnection;
   private readonly shared: boolean;
@@ -126,7 +129,7 @@ export class VNCAgentBridge implements AsyncDisposable {
     this.shared = options.shared ?? true;
     this.stallTimeoutMs = checkStallTimeout(options.stallTimeoutMs, 'VNCAgentBridge');
     this.timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'VNCAgentBridge');
-    const context: BridgeContext = { session: () => this.session(), timeoutMs: this.timeoutMs };
+    const context: BridgeContext = { session: () => this.session(), timeoutMs: this.timeoutMs, details: this.actionDetails };
     this.mouse = new Mouse(context);
     this.keyboard = new Keyboard(context, options.typingDelayMs);
     this.scroll = new Scroll(this.mouse);

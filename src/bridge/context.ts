@@ -1,4 +1,5 @@
 import type { RFBClient } from '../rfb/client.js';
+import type { ActionDetails } from './action-details.js';
 
 /** What the bridge's parts (mouse, keyboard, …) need from the bridge. */
 export interface BridgeContext {
@@ -6,4 +7,6 @@ export interface BridgeContext {
   session(): RFBClient;
   /** Default bound for waits, in milliseconds. */
   readonly timeoutMs: number;
+  /** Where parts report what an action did (pointer points, locator boxes) for traces and logs. */
+  readonly details: ActionDetails;
 }
