@@ -1,10 +1,10 @@
-import { PNG } from 'pngjs';
 import { VNCError, VNCProtocolError } from '../../errors.js';
 import type { ByteQueue } from '../byte-queue.js';
 import { BYTES_PER_PIXEL, type Framebuffer } from '../framebuffer.js';
 import type { Decoder, RectangleInProgress } from './decoder.js';
 import { compressedLengthBound, InflateStream } from './inflate-stream.js';
 import { decodeJpeg, readJpegFrameHeader } from './jpeg.js';
+import { decodeRgbaPng, type RgbaImage } from './png.js';
 
 /** The compression types in the high nibble of the compression-control byte (rfbproto, "Tight Encoding"). */
 const Compression = {
@@ -363,9 +363,9 @@ class TightDecoder implements Decoder {
     if (width !== rect.width || height !== rect.height) {
       throw new VNCProtocolError(`${where}: the PNG image is ${width}x${height}, not the size of the rectangle.`);
     }
-    let image: PNG;
+    let image: RgbaImage;
     try {
-      image = PNG.sync.read(data);
+      image = decodeRgbaPng(data);
     } catch (error) {
       throw new VNCProtocolError(`${where}: the PNG data cannot be decoded: ${(error as Error).message}`, { cause: error });
     }
