@@ -75,6 +75,20 @@ test.describe('encodePng', () => {
     });
   }
 
+  test('encodePngAsync(frame, region) encodes that part of the frame, without a copy', async () => {
+    const frame = screenLike(120, 50, 21);
+    const region = { x: 7, y: 3, width: 61, height: 29 };
+    const crop = Buffer.alloc(region.width * region.height * 4);
+    for (let row = 0; row < region.height; row++) {
+      frame.data.copy(crop, row * region.width * 4, ((region.y + row) * frame.width + region.x) * 4, ((region.y + row) * frame.width + region.x + region.width) * 4);
+    }
+    const png = await encodePngAsync(frame, region);
+    expect(png.equals(encodePng({ width: region.width, height: region.height, data: crop }))).toBe(true);
+    expect(decodePng(png).data.equals(crop)).toBe(true);
+    await expect(encodePngAsync(frame, { x: 100, y: 0, width: 30, height: 5 })).rejects.toThrow(/not inside the 120x50 frame/);
+    await expect(encodePngAsync(frame, { x: 0, y: 0, width: 0, height: 5 })).rejects.toThrow(VNCInputError);
+  });
+
   test('alpha is dropped: the file is RGB and reads back opaque', () => {
     const frame = screenLike(16, 8, 3);
     for (let i = 3; i < frame.data.length; i += 4) frame.data[i] = i & 0xff;

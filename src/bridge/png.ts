@@ -4,16 +4,24 @@
  */
 import { VNCInputError } from '../errors.js';
 import { decodeRgbaPng, decodeRgbaPngAsync, encodeRgbaPng, encodeRgbaPngAsync, PngFormatError } from '../rfb/encodings/png.js';
-import type { Frame } from '../rfb/framebuffer.js';
+import type { Frame, Rect } from '../rfb/framebuffer.js';
 
 /** Encodes an RGBA frame as PNG (RGB, since screens have no transparency). */
 export function encodePng(frame: Frame): Buffer {
   return encodeRgbaPng(frame.width, frame.height, frame.data);
 }
 
-/** encodePng, compressing off the main thread. */
-export function encodePngAsync(frame: Frame): Promise<Buffer> {
-  return encodeRgbaPngAsync(frame.width, frame.height, frame.data);
+/**
+ * encodePng, compressing off the main thread; with `region`, only that part of the frame (no copy
+ * of it is made). The pixels are read before it returns: the frame may change meanwhile.
+ */
+export async function encodePngAsync(frame: Frame, region?: Rect): Promise<Buffer> {
+  if (!region) return encodeRgbaPngAsync(frame.width, frame.height, frame.data);
+  const { x, y, width, height } = region;
+  if (![x, y].every((v) => Number.isInteger(v) && v >= 0) || x + width > frame.width || y + height > frame.height) {
+    throw new VNCInputError(`Region ${JSON.stringify(region)} is not inside the ${frame.width}x${frame.height} frame.`);
+  }
+  return encodeRgbaPngAsync(width, height, frame.data, { x, y, stride: frame.width });
 }
 
 function readError(error: unknown): unknown {

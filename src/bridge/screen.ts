@@ -73,7 +73,8 @@ export class Screen {
 
   /** The screen (or a region) as PNG bytes, also written to `path` when given. */
   async screenshot(options: ScreenshotOptions = {}): Promise<Buffer> {
-    const png = await encodePngAsync(this.capture(options));
+    // Straight from the framebuffer: the pixels are read (filtered) before the first await.
+    const png = await encodePngAsync(this.context.session().framebuffer, this.checkRegion(options.region));
     if (options.path) {
       await mkdir(dirname(options.path), { recursive: true });
       await writeFile(options.path, png);

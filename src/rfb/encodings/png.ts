@@ -57,25 +57,34 @@ function chunk(type: string, body: Uint8Array): Buffer {
   return out;
 }
 
-function checkSize(width: number, height: number, data: Uint8Array): void {
+/** Which part of a larger RGBA image to encode: `x`, `y` and the stride in pixels of the source. */
+export interface SourceRegion {
+  x: number;
+  y: number;
+  /** Pixels per row of the source (its full width). */
+  stride: number;
+}
+
+function checkSize(width: number, height: number, data: Uint8Array, source: SourceRegion): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width * height > MAX_PNG_PIXELS) {
     throw new VNCInputError(`Cannot write a ${width}x${height} PNG: width and height must be whole numbers from 1, at most ${MAX_PNG_PIXELS} pixels in all.`);
   }
-  if (data.length < width * height * 4) {
-    throw new VNCInputError(`Cannot write a ${width}x${height} PNG from ${data.length} bytes: RGBA needs ${width * height * 4}.`);
+  const needed = ((source.y + height - 1) * source.stride + source.x + width) * 4;
+  if (data.length < needed) {
+    throw new VNCInputError(`Cannot write a ${width}x${height} PNG from ${data.length} bytes: RGBA needs ${needed}.`);
   }
 }
 
-/** The scanlines of `image` as RGB with the Up filter: what deflate compresses. */
-function filteredRows(width: number, height: number, data: Uint8Array): Buffer {
+/** The scanlines of the image as RGB with the Up filter: what deflate compresses. */
+function filteredRows(width: number, height: number, data: Uint8Array, source: SourceRegion): Buffer {
   const rowBytes = width * 3;
   const out = Buffer.allocUnsafe((rowBytes + 1) * height);
-  const stride = width * 4;
+  const stride = source.stride * 4;
   let o = 0;
   for (let y = 0; y < height; y++) {
     out[o++] = FILTER_UP;
-    let s = y * stride;
-    const end = s + stride;
+    let s = (source.y + y) * stride + source.x * 4;
+    const end = s + width * 4;
     if (y === 0) {
       // Up against the row above the image, which is all zeros: the pixels themselves.
       for (; s < end; s += 4, o += 3) {
@@ -105,17 +114,23 @@ function header(width: number, height: number): Buffer {
 
 const DEFLATE_OPTIONS: zlib.ZlibOptions = { level: PNG_DEFLATE_LEVEL, memLevel: 9 };
 
-/** Encodes RGBA pixels as an RGB PNG (alpha is dropped). */
-export function encodeRgbaPng(width: number, height: number, data: Uint8Array): Buffer {
-  checkSize(width, height, data);
-  const compressed = zlib.deflateSync(filteredRows(width, height, data), DEFLATE_OPTIONS);
+/**
+ * Encodes RGBA pixels as an RGB PNG (alpha is dropped): `data` holds `width` × `height` pixels, or
+ * with `source`, a larger image whose part at (x, y) is encoded.
+ */
+export function encodeRgbaPng(width: number, height: number, data: Uint8Array, source: SourceRegion = { x: 0, y: 0, stride: width }): Buffer {
+  checkSize(width, height, data, source);
+  const compressed = zlib.deflateSync(filteredRows(width, height, data, source), DEFLATE_OPTIONS);
   return Buffer.concat([header(width, height), chunk('IDAT', compressed), chunk('IEND', Buffer.alloc(0))]);
 }
 
-/** encodeRgbaPng with the compression on libuv's thread pool: the event loop stays free meanwhile. */
-export async function encodeRgbaPngAsync(width: number, height: number, data: Uint8Array): Promise<Buffer> {
-  checkSize(width, height, data);
-  const rows = filteredRows(width, height, data);
+/**
+ * encodeRgbaPng with the compression on libuv's thread pool: the event loop stays free meanwhile.
+ * The pixels are read before it returns, so `data` may change while the promise is pending.
+ */
+export async function encodeRgbaPngAsync(width: number, height: number, data: Uint8Array, source: SourceRegion = { x: 0, y: 0, stride: width }): Promise<Buffer> {
+  checkSize(width, height, data, source);
+  const rows = filteredRows(width, height, data, source);
   const compressed = await new Promise<Buffer>((resolve, reject) => zlib.deflate(rows, DEFLATE_OPTIONS, (error, result) => (error ? reject(error) : resolve(result))));
   return Buffer.concat([header(width, height), chunk('IDAT', compressed), chunk('IEND', Buffer.alloc(0))]);
 }
