@@ -89,6 +89,14 @@ test.describe('encodePng', () => {
     await expect(encodePngAsync(frame, { x: 0, y: 0, width: 0, height: 5 })).rejects.toThrow(VNCInputError);
   });
 
+  test('pixels at an unaligned offset (read a byte at a time) encode to the same file', () => {
+    const frame = screenLike(33, 17, 8);
+    const backing = new ArrayBuffer(frame.data.length + 1);
+    const unaligned = Buffer.from(backing, 1, frame.data.length);
+    frame.data.copy(unaligned);
+    expect(encodePng({ ...frame, data: unaligned }).equals(encodePng(frame))).toBe(true);
+  });
+
   test('alpha is dropped: the file is RGB and reads back opaque', () => {
     const frame = screenLike(16, 8, 3);
     for (let i = 3; i < frame.data.length; i += 4) frame.data[i] = i & 0xff;
