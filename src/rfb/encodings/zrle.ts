@@ -124,7 +124,10 @@ class ZRLEDecoder implements Decoder {
     if (subencoding === Subencoding.Solid) {
       if (offset + CPIXEL_BYTES > end) throw tileError(rect, tileX, tileY, width, height, 'the data ends inside the colour');
       const pixel = readCPixel(data, offset);
-      for (let row = 0, at = base; row < height; row++, at += stride) target.fill(pixel, at, at + width);
+      // A loop beats TypedArray#fill at tile widths (≤ 64): no native call per row.
+      for (let row = 0, at = base; row < height; row++, at += stride) {
+        for (let i = at, stop = at + width; i < stop; i++) target[i] = pixel;
+      }
       return offset + CPIXEL_BYTES;
     }
 
@@ -196,12 +199,7 @@ class ZRLEDecoder implements Decoder {
         done += run;
         while (run > 0) {
           const count = Math.min(run, width - column);
-          if (count <= 8) {
-            for (const stop = at + count; at < stop; at++) target[at] = pixel;
-          } else {
-            target.fill(pixel, at, at + count);
-            at += count;
-          }
+          for (const stop = at + count; at < stop; at++) target[at] = pixel;
           run -= count;
           column += count;
           if (column === width) {
