@@ -45,7 +45,7 @@ export type { Keyboard, TypeOptions } from './bridge/keyboard.js';
 export type { Scroll, ScrollOptions } from './bridge/scroll.js';
 export type { Clipboard, GetTextOptions } from './bridge/clipboard.js';
 export type { Screen, CaptureOptions, ScreenshotOptions, WaitForChangeOptions, WaitForStableOptions } from './bridge/screen.js';
-export { encodePng, decodePng } from './bridge/png.js';
+export { encodePng, decodePng, encodePngAsync, decodePngAsync } from './bridge/png.js';
 export { compareFrames, checkMatch, type CompareOptions, type CompareResult, type MatchTolerance, type FrameSize } from './bridge/image-diff.js';
 export { findImage, closestMatch, loadImage, type FindImageOptions, type FindOnScreenOptions, type Match, type ImageSource } from './bridge/image-search.js';
 export { encodeApng, type ApngOptions } from './bridge/apng.js';

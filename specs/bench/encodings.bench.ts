@@ -5,31 +5,23 @@
  * speed of plain inflate on the same zlib data for reference. Run with `npm run bench`; prints one
  * table (and writes it to reports/bench.md) and asserts nothing about time.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import zlib from 'node:zlib';
 
 import { test } from '@playwright/test';
 
 import { TCPVNCConnection, VNCAgentBridge, type VNCConnection } from '../../src/index.js';
-import { ByteQueue } from '../../src/rfb/byte-queue.js';
 import { Encoding } from '../../src/rfb/constants.js';
-import type { Decoder } from '../../src/rfb/encodings/decoder.js';
-import { chooseEncodings, createDecoders } from '../../src/rfb/encodings/index.js';
 import { InflateStream } from '../../src/rfb/encodings/inflate-stream.js';
-import { Framebuffer } from '../../src/rfb/framebuffer.js';
-import { ServerMessageParser } from '../../src/rfb/server-messages.js';
 import type { Quality } from '../../src/rfb/quality.js';
-import type { Transport } from '../../src/transport/transport.js';
-import { startXterm, type Xterm } from '../support/desktop.js';
-import { showPhoto, type PhotoWindow } from '../support/photo.js';
-import { delay, run, startProcess, stopProcess } from '../support/processes.js';
-import { readRecording, RECORDINGS_DIR, splitHandshake } from '../support/record-session.js';
+import { run } from '../support/processes.js';
 import { handshakeLength } from '../support/recorder.js';
 import { startXvnc, type XvncServer } from '../support/xvnc.js';
+import { busyDesktop } from './busy-desktop.js';
+import { loadStream, MeteredConnection, median, throughput, type Throughput } from './replay.js';
 
 /** Runs of each live case (connect, vncsnapshot, refresh) and passes over each captured stream. */
 const RUNS = 9;
@@ -63,11 +55,6 @@ const COLUMNS: Column[] = [
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 async function timeIt(action: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await action();
@@ -92,243 +79,7 @@ function ownCpuMs(): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A connection that counts (and, while asked to, keeps) the bytes the server sends
-
-class MeteredConnection implements VNCConnection {
-  readonly remote: string;
-  readonly credentials: VNCConnection['credentials'];
-  readonly tls: VNCConnection['tls'];
-  /** Bytes received on the transport opened last. */
-  received = 0;
-  /** Whether to keep a copy of what arrives (for the offline replay). */
-  keeping = false;
-  readonly kept: Buffer[] = [];
-
-  constructor(private readonly inner: VNCConnection) {
-    this.remote = inner.remote;
-    this.credentials = inner.credentials;
-    this.tls = inner.tls;
-  }
-
-  async open(options: { timeoutMs: number; signal?: AbortSignal }): Promise<Transport> {
-    const transport = await this.inner.open(options);
-    this.received = 0;
-    this.kept.length = 0;
-    return {
-      remote: transport.remote,
-      start: (events) =>
-        transport.start({
-          data: (chunk) => {
-            this.received += chunk.length;
-            // The receiver owns the chunk and may change it: copy first.
-            if (this.keeping) this.kept.push(Buffer.from(chunk));
-            events.data(chunk);
-          },
-          closed: (error) => events.closed(error),
-        }),
-      write: (bytes) => transport.write(bytes),
-      close: (timeoutMs) => transport.close(timeoutMs),
-      destroy: () => transport.destroy(),
-    };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Inflate instrumentation: time spent inside InflateStream, and its input kept for a reference run
-
-interface InflateLog {
-  ms: number;
-  /** Compressed input per stream, cut where the stream was reset (a new zlib stream starts). */
-  segments: Map<InflateStream, Buffer[][]> | undefined;
-}
-
-let inflateLog: InflateLog | undefined;
-
-function keepInput(stream: InflateStream, input: Uint8Array): void {
-  const segments = inflateLog?.segments;
-  if (!segments) return;
-  let list = segments.get(stream);
-  if (!list) segments.set(stream, (list = [[]]));
-  list[list.length - 1].push(Buffer.from(input));
-}
-
-{
-  const proto = InflateStream.prototype as unknown as Record<'inflate' | 'inflateAll' | 'reset', (this: InflateStream, ...args: unknown[]) => unknown>;
-  for (const method of ['inflate', 'inflateAll'] as const) {
-    const original = proto[method];
-    proto[method] = function (this: InflateStream, ...args: unknown[]) {
-      if (!inflateLog) return original.apply(this, args);
-      keepInput(this, args[0] as Uint8Array);
-      const start = performance.now();
-      try {
-        return original.apply(this, args);
-      } finally {
-        inflateLog.ms += performance.now() - start;
-      }
-    };
-  }
-  const reset = proto.reset;
-  proto.reset = function (this: InflateStream, ...args: unknown[]) {
-    const list = inflateLog?.segments?.get(this);
-    if (list && list[list.length - 1].length > 0) list.push([]);
-    return reset.apply(this, args);
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Offline replay of server messages through the real parser and decoders
-
-interface Replay {
-  /** Pixels of `number` rectangles decoded, and time inside that decoder. */
-  pixels: number;
-  decodeMs: number;
-  /** Time inside InflateStream during the pass. */
-  inflateMs: number;
-  updates: number;
-  segments?: Map<InflateStream, Buffer[][]>;
-}
-
-const PSEUDO = new Set<number>(Object.values(Encoding).filter((number) => number < 0));
-
-function replayOnce(messages: Uint8Array, width: number, height: number, encodings: readonly string[], number: number, keepInflateInput: boolean): Replay {
-  const result: Replay = { pixels: 0, decodeMs: 0, inflateMs: 0, updates: 0 };
-  const decoders = new Map<number, Decoder>();
-  for (const [encoding, decoder] of createDecoders(chooseEncodings(encodings))) {
-    if (encoding !== number) {
-      decoders.set(encoding, decoder);
-      continue;
-    }
-    decoders.set(encoding, {
-      name: decoder.name,
-      decode(rect, queue, framebuffer) {
-        const start = performance.now();
-        const done = decoder.decode(rect, queue, framebuffer);
-        result.decodeMs += performance.now() - start;
-        if (done) result.pixels += rect.width * rect.height;
-        return done;
-      },
-    });
-  }
-  const parser = new ServerMessageParser(
-    new Framebuffer(width, height),
-    {
-      damaged: () => {},
-      updateEnded: () => result.updates++,
-      resized: () => {},
-      cursorChanged: () => {},
-      colourMapEntries: () => {},
-      bell: () => {},
-      cutText: () => {},
-      extendedClipboard: () => {},
-    },
-    { advertised: PSEUDO, decoders },
-  );
-  inflateLog = { ms: 0, segments: keepInflateInput ? new Map() : undefined };
-  try {
-    const queue = new ByteQueue();
-    queue.push(messages);
-    parser.parse(queue);
-  } finally {
-    result.inflateMs = inflateLog.ms;
-    result.segments = inflateLog.segments;
-    inflateLog = undefined;
-  }
-  return result;
-}
-
-interface Throughput {
-  /** MB of RGBA output per second of decoder time. */
-  decoderMBs: number;
-  /** Decoder time per decoded full frame (for the live 1080p streams). */
-  msPerFrame: number;
-  /** Share of decoder time spent inside InflateStream. */
-  inflateShare?: number;
-  /** The same pixels at the speed of one zlib.inflateSync per zlib stream (MB of RGBA per second). */
-  inflateMBs?: number;
-}
-
-interface Stream {
-  messages: Uint8Array;
-  width: number;
-  height: number;
-  encodings: readonly string[];
-}
-
-/** Decoder throughput over several streams of one encoding (medians of `passes`), and the inflate reference. */
-function throughput(streams: Stream[], number: number, passes: number): Throughput | undefined {
-  let pixels = 0;
-  let decodeMs = 0;
-  let inflateMs = 0;
-  let referenceMs: number | undefined;
-  for (const stream of streams) {
-    const first = replayOnce(stream.messages, stream.width, stream.height, stream.encodings, number, true);
-    const timed = Array.from({ length: passes }, () => replayOnce(stream.messages, stream.width, stream.height, stream.encodings, number, false));
-    pixels += first.pixels;
-    decodeMs += median(timed.map((pass) => pass.decodeMs));
-    inflateMs += median(timed.map((pass) => pass.inflateMs));
-    // Reference: each zlib stream's data inflated by one zlib.inflateSync call (no per-rectangle calls).
-    const inputs = [...first.segments!.values()].flat().filter((segment) => segment.length > 0).map((segment) => Buffer.concat(segment));
-    if (inputs.length > 0) {
-      const times = Array.from({ length: passes }, () => {
-        const start = performance.now();
-        for (const input of inputs) zlib.inflateSync(input, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-        return performance.now() - start;
-      });
-      referenceMs = (referenceMs ?? 0) + median(times);
-    }
-  }
-  if (pixels === 0) return undefined;
-  const frames = pixels / (streams[0].width * streams[0].height);
-  return {
-    decoderMBs: (pixels * 4) / 1e6 / (decodeMs / 1000),
-    msPerFrame: decodeMs / frames,
-    inflateShare: referenceMs === undefined ? undefined : inflateMs / decodeMs,
-    inflateMBs: referenceMs === undefined ? undefined : (pixels * 4) / 1e6 / (referenceMs / 1000),
-  };
-}
-
-/** A stored recording's server messages, from either recording format (.rfb.gz with JSON meta, or plain .rfb). */
-async function loadStream(name: string): Promise<Stream> {
-  if (existsSync(join(RECORDINGS_DIR, `${name}.rfb.gz`))) {
-    const { meta, bytes } = readRecording(name);
-    const session = splitHandshake(bytes, meta.securityType);
-    return { messages: session.messages, width: session.width, height: session.height, encodings: meta.encodings };
-  }
-  const recordings = fileURLToPath(new URL('../data/recordings/', import.meta.url));
-  const bytes = await readFile(join(recordings, `${name}.rfb`));
-  const meta = JSON.parse(await readFile(join(recordings, `${name}.json`), 'utf8')) as { encodings: string[] };
-  const { length, width, height } = handshakeLength(bytes);
-  return { messages: bytes.subarray(length), width, height, encodings: meta.encodings };
-}
-
-// ---------------------------------------------------------------------------------------------
 // The desktop and the two clients
-
-/** xterms full of (partly coloured) text, a photo-like picture and a ticking clock. */
-async function busyDesktop(server: XvncServer, dir: string): Promise<() => Promise<void>> {
-  const feeds = [
-    'ls -laR --color=always /usr/share | head -2000',
-    'od -A x -t x1z /usr/bin/Xvnc | head -2000',
-    'cat /usr/share/common-licenses/GPL-3',
-    'ls -la --color=always /usr/bin /usr/lib | head -2000',
-    'ps auxww; env; cat /usr/share/common-licenses/Apache-2.0',
-  ];
-  const places = ['+0+0', '+640+0', '+1280+0', '+0+540', '+640+540'];
-  const xterms: Xterm[] = [];
-  const stops: Array<() => Promise<void>> = [];
-  for (const [i, feed] of feeds.entries()) {
-    xterms.push(await startXterm(server, { geometry: `104x40${places[i]}`, command: ['sh', '-c', `${feed}; sleep 3600`] }));
-  }
-  stops.push(...xterms.map((xterm) => () => xterm.stop()));
-  const photo: PhotoWindow = await showPhoto(server, dir, 640, 540, 1280, 540);
-  stops.push(() => photo.stop());
-  const clock = startProcess('xclock', ['-update', '1', '-geometry', '160x160+1740+20'], { env: server.env });
-  stops.push(() => stopProcess(clock, 2000));
-  await delay(1500);
-  return async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => {});
-  };
-}
 
 async function vncsnapshot(port: number, encoding: string, out: string): Promise<void> {
   // -allowblank: by default it waits for a frame that is not all black, forever.

@@ -1,15 +1,47 @@
-import { PNG } from 'pngjs';
-import type { Frame } from '../rfb/framebuffer.js';
+/**
+ * PNG for screenshots, matcher baselines and traces: the zlib-based codec of
+ * src/rfb/encodings/png.ts. The async variants compress or decompress on libuv's thread pool.
+ */
+import { VNCInputError } from '../errors.js';
+import { decodeRgbaPng, decodeRgbaPngAsync, encodeRgbaPng, encodeRgbaPngAsync, PngFormatError } from '../rfb/encodings/png.js';
+import type { Frame, Rect } from '../rfb/framebuffer.js';
 
 /** Encodes an RGBA frame as PNG (RGB, since screens have no transparency). */
 export function encodePng(frame: Frame): Buffer {
-  const png = new PNG({ width: frame.width, height: frame.height, colorType: 2, inputColorType: 6, inputHasAlpha: true });
-  png.data = frame.data;
-  return PNG.sync.write(png, { colorType: 2, inputColorType: 6, inputHasAlpha: true, filterType: 1 });
+  return encodeRgbaPng(frame.width, frame.height, frame.data);
+}
+
+/**
+ * encodePng, compressing off the main thread; with `region`, only that part of the frame (no copy
+ * of it is made). The pixels are read before it returns: the frame may change meanwhile.
+ */
+export async function encodePngAsync(frame: Frame, region?: Rect): Promise<Buffer> {
+  if (!region) return encodeRgbaPngAsync(frame.width, frame.height, frame.data);
+  const { x, y, width, height } = region;
+  if (![x, y].every((v) => Number.isInteger(v) && v >= 0) || x + width > frame.width || y + height > frame.height) {
+    throw new VNCInputError(`Region ${JSON.stringify(region)} is not inside the ${frame.width}x${frame.height} frame.`);
+  }
+  return encodeRgbaPngAsync(width, height, frame.data, { x, y, stride: frame.width });
+}
+
+function readError(error: unknown): unknown {
+  return error instanceof PngFormatError ? new VNCInputError(`Cannot decode the PNG: ${error.message}.`, { cause: error }) : error;
 }
 
 /** Decodes a PNG into an RGBA frame. */
 export function decodePng(bytes: Buffer): Frame {
-  const png = PNG.sync.read(bytes);
-  return { width: png.width, height: png.height, data: png.data };
+  try {
+    return decodeRgbaPng(bytes);
+  } catch (error) {
+    throw readError(error);
+  }
+}
+
+/** decodePng, decompressing off the main thread. */
+export async function decodePngAsync(bytes: Buffer): Promise<Frame> {
+  try {
+    return await decodeRgbaPngAsync(bytes);
+  } catch (error) {
+    throw readError(error);
+  }
 }

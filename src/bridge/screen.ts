@@ -5,7 +5,7 @@ import type { CursorImage } from '../rfb/encodings/cursor.js';
 import type { Frame, Rect } from '../rfb/framebuffer.js';
 import type { BridgeContext } from './context.js';
 import { lookForImage, type FindOnScreenOptions, type ImageSource, type Match } from './image-search.js';
-import { encodePng } from './png.js';
+import { encodePngAsync } from './png.js';
 import { checkTimeout, waitFor } from './waiting.js';
 
 export interface CaptureOptions {
@@ -73,7 +73,8 @@ export class Screen {
 
   /** The screen (or a region) as PNG bytes, also written to `path` when given. */
   async screenshot(options: ScreenshotOptions = {}): Promise<Buffer> {
-    const png = encodePng(this.capture(options));
+    // Straight from the framebuffer: the pixels are read (filtered) before the first await.
+    const png = await encodePngAsync(this.context.session().framebuffer, this.checkRegion(options.region));
     if (options.path) {
       await mkdir(dirname(options.path), { recursive: true });
       await writeFile(options.path, png);

@@ -3,24 +3,17 @@
  * the runner does not depend on the process it runs in.
  */
 import { readFile } from 'node:fs/promises';
+import { VNCAgentBridge, type VNCAgentBridgeOptions } from '../bridge/bridge.js';
+import { TCPVNCConnection, type VNCConnection } from '../bridge/connection.js';
 import { keyEventsForText } from '../bridge/key-chord.js';
-import {
-  TCPVNCConnection,
-  VNCAgentBridge,
-  VNCConfigError,
-  VNCStateError,
-  VNCTimeoutError,
-  WebSocketVNCConnection,
-  type Point,
-  type VNCConnection,
-} from '../index.js';
-import { knownSecrets } from '../config/provider.js';
-import { launchTarget, resolveTarget, type LaunchedTarget, type TargetConfig, type VNCAgentBridgeOptions } from '../index.js';
+import type { Point } from '../bridge/mouse.js';
+import type { LaunchedTarget, TargetConfig } from '../config/index.js';
+import { VNCConfigError, VNCStateError, VNCTimeoutError } from '../errors.js';
 import type { Command, GlobalOptions } from './args.js';
 import { CliError, redactAll, secretsOf } from './output.js';
 import { loadPointer, savePointer, targetServerKey, tcpServerKey, webSocketServerKey } from './pointer-state.js';
-import { findTarget, loadTargetsFile } from './targets.js';
 
+// The targets layer (YAML, launchers, providers) and WebSocket are loaded only by the commands that use them.
 export interface CliIO {
   /** Command output. */
   stdout(text: string): void;
@@ -49,9 +42,11 @@ export async function runCommand(globals: GlobalOptions, command: Command, io: C
   const { host, port, websocket } = globals;
   const env = io.env as NodeJS.ProcessEnv;
   // --target: the targets file and the target, found (or reported, exit 2) before anything else.
-  const targetsFile = globals.target ? loadTargetsFile(globals.target.config, io.env) : undefined;
-  const target = globals.target && targetsFile ? findTarget(targetsFile, globals.target.name) : undefined;
-  if (target) report.secrets.push(...targetSecrets(target));
+  const targets = globals.target ? await import('./targets.js') : undefined;
+  const targetsFile = globals.target && targets ? targets.loadTargetsFile(globals.target.config, io.env) : undefined;
+  const target = globals.target && targets && targetsFile ? targets.findTarget(targetsFile, globals.target.name) : undefined;
+  const config = target ? await import('../config/index.js') : undefined;
+  if (target) report.secrets.push(...(await targetSecrets(target)));
   const remote = target ? `target ${target.name}` : websocket ? websocket.remote : host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const key = target
     ? targetServerKey(targetsFile!.file, target.name)
@@ -103,7 +98,8 @@ export async function runCommand(globals: GlobalOptions, command: Command, io: C
   };
   try {
     interrupted();
-    if (target && globals.target) {
+    if (target && config && globals.target) {
+      const { launchTarget, resolveTarget } = config;
       debug(`target ${describeTargetSource(target)}`);
       if (target.launch) {
         debug(`launching ${target.name} (${target.launch.kind === 'local-desktop' ? `local desktop ${target.launch.geometry}` : `command, serving on ${target.launch.host}:${target.launch.port}`}); it stops when this command ends`);
@@ -127,7 +123,7 @@ export async function runCommand(globals: GlobalOptions, command: Command, io: C
       });
     } else {
       bridge = new VNCAgentBridge({
-        connection: makeConnection(globals, certificatePem),
+        connection: await makeConnection(globals, certificatePem),
         shared: globals.shared,
         timeoutMs,
         typingDelayMs: globals.typingDelayMs,
@@ -270,7 +266,8 @@ function connectionNotes(globals: GlobalOptions, timeoutMs: number): string[] {
 }
 
 /** A target's credentials and header values, as they are and URL-encoded: never printed. */
-function targetSecrets(target: TargetConfig): string[] {
+async function targetSecrets(target: TargetConfig): Promise<string[]> {
+  const { knownSecrets } = await import('../config/provider.js');
   // No environment: its values would only be guesses here, and short ones would mask ordinary text.
   const secrets = knownSecrets(target, {});
   return [...new Set([...secrets, ...secrets.map(encodeURIComponent)])];
@@ -297,10 +294,11 @@ async function readCaFile(path: string): Promise<string> {
 }
 
 /** The TCP or (with --url) WebSocket connection the options describe. */
-function makeConnection(globals: GlobalOptions, certificatePem: string | undefined): VNCConnection {
+async function makeConnection(globals: GlobalOptions, certificatePem: string | undefined): Promise<VNCConnection> {
   const { host, port, password, username, websocket } = globals;
   const verifySsl = globals.insecure ? false : undefined;
   if (!websocket) return new TCPVNCConnection({ host, port, password, username, certificatePem, verifySsl });
+  const { WebSocketVNCConnection } = await import('../bridge/websocket-connection.js');
   try {
     return new WebSocketVNCConnection({
       urlTemplate: websocket.urlTemplate,

@@ -5,10 +5,9 @@
  * Exit codes: 0 success, 1 runtime error, 2 usage error, 130 interrupted.
  */
 import { readFileSync } from 'node:fs';
-import { helpText, parseCommandLine, UsageError, type GlobalOptions, type ParseResult } from './args.js';
-import { runCommand, type CliIO, type RunReport } from './commands.js';
-import { CliError, CliUsageError, formatError, formatUsageError, secretsOf } from './output.js';
-import { runTargets } from './targets.js';
+import { helpText, parseCommandLine, UsageError, type ParseResult } from './args.js';
+import { RUNNERS, runnerName, type CliContext } from './dispatch.js';
+import { formatError, formatUsageError } from './output.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -53,50 +52,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${packageVersion()}\n`);
     return EXIT_OK;
   }
-  if (parsed.kind === 'targets') {
-    const { debug } = parsed.options;
-    try {
-      return runTargets(parsed.options, { stdout: (text) => void process.stdout.write(text), env });
-    } catch (error) {
-      process.stderr.write(formatError(error, { debug }));
-      return error instanceof CliUsageError ? EXIT_USAGE : EXIT_FAILURE;
-    }
-  }
-
-  const globals: GlobalOptions = parsed.globals;
-  const io: CliIO = {
+  const ctx: CliContext = {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     readStdin,
     env,
   };
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupts++;
-    if (interrupts > 1) process.exit(signal === 'SIGINT' ? EXIT_INTERRUPTED : 128 + 15);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const report: RunReport = { secrets: [] };
-  try {
-    await runCommand(globals, parsed.command, io, controller.signal, report);
-    return EXIT_OK;
-  } catch (error) {
-    if (controller.signal.aborted) {
-      process.stderr.write(formatError(new CliError('interrupted'), { debug: false }));
-      return EXIT_INTERRUPTED;
-    }
-    const secrets = [...secretsOf(globals), ...report.secrets];
-    // With --target and no --timeout, the timeout in effect is the target's (the error knows it, when it is a timeout).
-    const timeoutMs = report.timeoutMs ?? (globals.target && globals.target.timeoutMs === undefined ? undefined : globals.timeoutMs);
-    process.stderr.write(formatError(error, { debug: globals.debug, password: globals.password, secrets, timeoutMs }));
-    return error instanceof CliUsageError ? EXIT_USAGE : EXIT_FAILURE;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const run = await RUNNERS[runnerName(parsed)]();
+  return run(parsed, ctx);
 }
 
 // --insecure makes the library warn once (process.emitWarning, code VNC_TLS_VERIFY_OFF). Node prints

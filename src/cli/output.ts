@@ -3,7 +3,7 @@
  * and (with --debug) the stack and its causes. The password, the ticket and header values are
  * masked in all of it.
  */
-import { VNCError, VNCTimeoutError } from '../index.js';
+import { VNCError, VNCTimeoutError } from '../errors.js';
 import { UsageError, type GlobalOptions } from './args.js';
 
 /** A runtime failure found by the CLI itself (exit code 1), with an optional hint line. */

@@ -5,7 +5,8 @@
  * `CliUsageError`s (exit 2), each problem on its own line as FILE:LINE:COLUMN: message.
  */
 import { resolve } from 'node:path';
-import { describeTarget, loadTargets, VNCConfigError, VNCTargetsFileError, type TargetConfig, type TargetsFile } from '../index.js';
+import { describeTarget, loadTargets, VNCTargetsFileError, type TargetConfig, type TargetsFile } from '../config/index.js';
+import { VNCConfigError } from '../errors.js';
 import { closest, type TargetsOptions } from './args.js';
 import { CliUsageError } from './output.js';
 

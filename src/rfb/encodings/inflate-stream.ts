@@ -142,10 +142,24 @@ export class InflateStream {
    * 64x64 at (0,0)") is put in error messages.
    */
   inflate(input: Uint8Array, expectedLength: number, context?: string): Buffer {
+    return this.inflateExact(input, expectedLength, false, context);
+  }
+
+  /**
+   * `inflate` into the stream's own buffer: the result is a view, valid until the next call on
+   * this stream (for decoders that paint the pixels at once).
+   */
+  inflateView(input: Uint8Array, expectedLength: number, context?: string): Buffer {
+    return this.inflateExact(input, expectedLength, true, context);
+  }
+
+  private inflateExact(input: Uint8Array, expectedLength: number, view: boolean, context: string | undefined): Buffer {
     this.checkLength(expectedLength, context);
     if (expectedLength === 0 && input.length === 0) return Buffer.alloc(0);
-    // One byte of room beyond the expected length shows whether the data would go on.
-    const out = this.run(input, Buffer.allocUnsafe(expectedLength + 1), expectedLength + 1, false, context);
+    if (view && this.scratch.length < expectedLength + 1) this.scratch = Buffer.allocUnsafe(expectedLength + 1);
+    const out = view
+      ? this.run(input, this.scratch, expectedLength + 1, true, context)
+      : this.run(input, Buffer.allocUnsafe(expectedLength + 1), expectedLength + 1, false, context);
     if (out.length !== expectedLength) {
       throw this.error(
         out.length > expectedLength

@@ -1,10 +1,11 @@
-import { PNG } from 'pngjs';
 import { VNCError, VNCProtocolError } from '../../errors.js';
 import type { ByteQueue } from '../byte-queue.js';
 import { BYTES_PER_PIXEL, type Framebuffer } from '../framebuffer.js';
 import type { Decoder, RectangleInProgress } from './decoder.js';
 import { compressedLengthBound, InflateStream } from './inflate-stream.js';
 import { decodeJpeg, readJpegFrameHeader } from './jpeg.js';
+import { decodeRgbaPng, type RgbaImage } from './png.js';
+import { paintGradient, paintPalette, paintPixels, paintRgb, TPIXEL_BYTES } from './tight-paint.js';
 
 /** The compression types in the high nibble of the compression-control byte (rfbproto, "Tight Encoding"). */
 const Compression = {
@@ -25,8 +26,6 @@ const MIN_TO_COMPRESS = 12;
 export const TIGHT_MAX_WIDTH = 2048;
 /** The largest number a compact length (7 + 7 + 8 bits) can carry. */
 const MAX_COMPACT_LENGTH = 0x3fffff;
-/** TPIXEL: R, G, B (the client asks for 32 bpp, depth 24 true colour). */
-const TPIXEL_BYTES = 3;
 
 /**
  * A JPEG or PNG of `pixels` pixels larger than this is refused before its bytes are awaited: about
@@ -74,7 +73,8 @@ class TightDecoder implements Decoder {
   private layout: Layout | undefined;
   /** The previous and current row of the gradient filter (RGB), reused between rectangles. */
   private readonly gradientRows = new Uint8Array(2 * TIGHT_MAX_WIDTH * TPIXEL_BYTES);
-  private readonly palette = new Uint8Array(256 * TPIXEL_BYTES);
+  /** The palette filter's colours as 32-bit pixels, reused between rectangles. */
+  private readonly palette = new Uint32Array(256);
 
   constructor(png: boolean) {
     this.png = png;
@@ -222,111 +222,17 @@ class TightDecoder implements Decoder {
   private paintBasic(rect: RectangleInProgress, layout: Layout, bytes: Buffer, wire: Buffer, framebuffer: Framebuffer): void {
     if (rect.width === 0 || rect.height === 0) return;
     const where = describe(this.name, rect);
-    const pixels = layout.compressed ? this.streams[layout.type & 0x3].inflate(wire, layout.rawLength, where) : wire;
+    // The inflated pixels are painted at once: a view of the stream's own buffer will do.
+    const pixels = layout.compressed ? this.streams[layout.type & 0x3].inflateView(wire, layout.rawLength, where) : wire;
     switch (layout.filter) {
       case Filter.Copy:
         paintRgb(rect, pixels, framebuffer);
         break;
       case Filter.Gradient:
-        this.paintGradient(rect, pixels, framebuffer);
+        paintGradient(rect, pixels, framebuffer, this.gradientRows);
         break;
       default:
-        this.paintPalette(rect, layout.paletteSize, bytes.subarray(layout.paletteOffset, layout.paletteOffset + layout.paletteSize * TPIXEL_BYTES), pixels, framebuffer, where);
-    }
-  }
-
-  private paintPalette(rect: RectangleInProgress, size: number, colours: Buffer, indices: Buffer, framebuffer: Framebuffer, where: string): void {
-    const palette = this.palette;
-    palette.set(colours);
-    const { width, height } = rect;
-    const out = framebuffer.data;
-    const stride = framebuffer.width * BYTES_PER_PIXEL;
-    let source = 0;
-    if (size <= 2) {
-      // One bit a pixel, most significant first; each row starts on a byte boundary.
-      for (let row = 0; row < height; row++) {
-        let target = (rect.y + row) * stride + rect.x * BYTES_PER_PIXEL;
-        for (let column = 0; column < width; column += 8) {
-          const bits = indices[source++];
-          const end = Math.min(8, width - column);
-          for (let bit = 0; bit < end; bit++) {
-            const index = (bits >> (7 - bit)) & 1;
-            if (index >= size) throw new VNCProtocolError(`${where}: palette index ${index} at (${column + bit},${row}) of the rectangle, but the palette has ${size} colour.`);
-            const colour = index * TPIXEL_BYTES;
-            out[target] = palette[colour];
-            out[target + 1] = palette[colour + 1];
-            out[target + 2] = palette[colour + 2];
-            target += BYTES_PER_PIXEL;
-          }
-        }
-      }
-      return;
-    }
-    for (let row = 0; row < height; row++) {
-      let target = (rect.y + row) * stride + rect.x * BYTES_PER_PIXEL;
-      for (let column = 0; column < width; column++) {
-        const index = indices[source++];
-        if (index >= size) throw new VNCProtocolError(`${where}: palette index ${index} at (${column},${row}) of the rectangle, but the palette has ${size} colours.`);
-        const colour = index * TPIXEL_BYTES;
-        out[target] = palette[colour];
-        out[target + 1] = palette[colour + 1];
-        out[target + 2] = palette[colour + 2];
-        target += BYTES_PER_PIXEL;
-      }
-    }
-  }
-
-  /**
-   * The gradient filter: each channel of each pixel is sent as the difference (mod 256) from a
-   * prediction, left + up − up-left clamped to 0–255, with pixels outside the rectangle taken as 0.
-   */
-  private paintGradient(rect: RectangleInProgress, deltas: Buffer, framebuffer: Framebuffer): void {
-    const { width, height } = rect;
-    const rows = this.gradientRows;
-    // The row above starts as zeros (above the rectangle); rows alternate between the two halves.
-    rows.fill(0, 0, width * TPIXEL_BYTES);
-    let above = 0;
-    let current = TIGHT_MAX_WIDTH * TPIXEL_BYTES;
-    const out = framebuffer.data;
-    const stride = framebuffer.width * BYTES_PER_PIXEL;
-    let source = 0;
-    for (let row = 0; row < height; row++) {
-      let target = (rect.y + row) * stride + rect.x * BYTES_PER_PIXEL;
-      // Left and up-left neighbours; 0 left of the rectangle.
-      let leftR = 0;
-      let leftG = 0;
-      let leftB = 0;
-      let upLeftR = 0;
-      let upLeftG = 0;
-      let upLeftB = 0;
-      for (let column = 0, i = 0; column < width; column++, i += TPIXEL_BYTES) {
-        const upR = rows[above + i];
-        const upG = rows[above + i + 1];
-        const upB = rows[above + i + 2];
-        let r = leftR + upR - upLeftR;
-        let g = leftG + upG - upLeftG;
-        let b = leftB + upB - upLeftB;
-        r = ((r < 0 ? 0 : r > 255 ? 255 : r) + deltas[source]) & 0xff;
-        g = ((g < 0 ? 0 : g > 255 ? 255 : g) + deltas[source + 1]) & 0xff;
-        b = ((b < 0 ? 0 : b > 255 ? 255 : b) + deltas[source + 2]) & 0xff;
-        source += TPIXEL_BYTES;
-        rows[current + i] = r;
-        rows[current + i + 1] = g;
-        rows[current + i + 2] = b;
-        out[target] = r;
-        out[target + 1] = g;
-        out[target + 2] = b;
-        target += BYTES_PER_PIXEL;
-        leftR = r;
-        leftG = g;
-        leftB = b;
-        upLeftR = upR;
-        upLeftG = upG;
-        upLeftB = upB;
-      }
-      const swap = above;
-      above = current;
-      current = swap;
+        paintPalette(rect, layout.paletteSize, bytes.subarray(layout.paletteOffset, layout.paletteOffset + layout.paletteSize * TPIXEL_BYTES), pixels, framebuffer, this.palette, where);
     }
   }
 
@@ -363,57 +269,13 @@ class TightDecoder implements Decoder {
     if (width !== rect.width || height !== rect.height) {
       throw new VNCProtocolError(`${where}: the PNG image is ${width}x${height}, not the size of the rectangle.`);
     }
-    let image: PNG;
+    let image: RgbaImage;
     try {
-      image = PNG.sync.read(data);
+      image = decodeRgbaPng(data);
     } catch (error) {
       throw new VNCProtocolError(`${where}: the PNG data cannot be decoded: ${(error as Error).message}`, { cause: error });
     }
     paintPixels(rect, image.data, BYTES_PER_PIXEL, framebuffer);
-  }
-}
-
-/** Paints tightly packed R, G, B pixels. */
-function paintRgb(rect: RectangleInProgress, pixels: Uint8Array, framebuffer: Framebuffer): void {
-  const out = framebuffer.data;
-  const stride = framebuffer.width * BYTES_PER_PIXEL;
-  const rowBytes = rect.width * TPIXEL_BYTES;
-  let source = 0;
-  for (let row = 0; row < rect.height; row++) {
-    let target = (rect.y + row) * stride + rect.x * BYTES_PER_PIXEL;
-    const end = source + rowBytes;
-    while (source < end) {
-      out[target] = pixels[source];
-      out[target + 1] = pixels[source + 1];
-      out[target + 2] = pixels[source + 2];
-      source += TPIXEL_BYTES;
-      target += BYTES_PER_PIXEL;
-    }
-  }
-}
-
-/** Paints decoded image pixels with `channels` bytes each: grey, RGB or RGBA (alpha ignored). */
-function paintPixels(rect: RectangleInProgress, pixels: Uint8Array, channels: number, framebuffer: Framebuffer): void {
-  if (channels === TPIXEL_BYTES) {
-    paintRgb(rect, pixels, framebuffer);
-    return;
-  }
-  const out = framebuffer.data;
-  const stride = framebuffer.width * BYTES_PER_PIXEL;
-  let source = 0;
-  for (let row = 0; row < rect.height; row++) {
-    let target = (rect.y + row) * stride + rect.x * BYTES_PER_PIXEL;
-    for (let column = 0; column < rect.width; column++) {
-      if (channels === 1) {
-        out[target] = out[target + 1] = out[target + 2] = pixels[source];
-      } else {
-        out[target] = pixels[source];
-        out[target + 1] = pixels[source + 1];
-        out[target + 2] = pixels[source + 2];
-      }
-      source += channels;
-      target += BYTES_PER_PIXEL;
-    }
   }
 }
 

@@ -21,6 +21,10 @@ const Subencoding = {
 } as const;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** The byte of a 32-bit pixel that a CPIXEL never sets (the framebuffer's fourth byte). */
+const PADDING = LITTLE_ENDIAN ? 0xff000000 | 0 : 0xff;
+/** What palette entries past the palette's colours hold. */
+const INVALID = PADDING >>> 0;
 
 /** The CPIXEL at `offset` as a 32-bit value whose bytes in memory are R, G, B, 0 (the framebuffer's layout). */
 const readCPixel: (bytes: Uint8Array, offset: number) => number = LITTLE_ENDIAN
@@ -113,20 +117,22 @@ class ZRLEDecoder implements Decoder {
     stride: number,
   ): number {
     const end = data.length;
-    const fail = (problem: string) => tileError(rect, tileX, tileY, width, height, problem);
-    if (offset >= end) throw fail('the data ends before the subencoding');
+    if (offset >= end) throw tileError(rect, tileX, tileY, width, height, 'the data ends before the subencoding');
     const subencoding = data[offset++];
     const area = width * height;
 
     if (subencoding === Subencoding.Solid) {
-      if (offset + CPIXEL_BYTES > end) throw fail('the data ends inside the colour');
+      if (offset + CPIXEL_BYTES > end) throw tileError(rect, tileX, tileY, width, height, 'the data ends inside the colour');
       const pixel = readCPixel(data, offset);
-      for (let row = 0, at = base; row < height; row++, at += stride) target.fill(pixel, at, at + width);
+      // A loop beats TypedArray#fill at tile widths (≤ 64): no native call per row.
+      for (let row = 0, at = base; row < height; row++, at += stride) {
+        for (let i = at, stop = at + width; i < stop; i++) target[i] = pixel;
+      }
       return offset + CPIXEL_BYTES;
     }
 
     if (subencoding === Subencoding.Raw) {
-      if (offset + area * CPIXEL_BYTES > end) throw fail(`the data ends inside the ${area} raw pixels`);
+      if (offset + area * CPIXEL_BYTES > end) throw tileError(rect, tileX, tileY, width, height, `the data ends inside the ${area} raw pixels`);
       for (let row = 0, at = base; row < height; row++, at += stride) {
         for (let column = 0; column < width; column++, offset += CPIXEL_BYTES) target[at + column] = readCPixel(data, offset);
       }
@@ -135,33 +141,23 @@ class ZRLEDecoder implements Decoder {
 
     if (subencoding <= Subencoding.PackedPaletteMax) {
       const colours = subencoding;
-      offset = this.readPalette(data, offset, colours, fail);
+      offset = this.readPalette(data, offset, colours, rect, tileX, tileY, width, height);
       const bits = colours === 2 ? 1 : colours <= 4 ? 2 : 4;
       const rowBytes = Math.ceil((width * bits) / 8);
-      if (offset + rowBytes * height > end) throw fail('the data ends inside the packed pixels');
+      if (offset + rowBytes * height > end) throw tileError(rect, tileX, tileY, width, height, 'the data ends inside the packed pixels');
+      // Indices the palette does not have read INVALID, whose padding byte no CPIXEL has: one OR per pixel finds them.
       const palette = this.palette;
-      const mask = (1 << bits) - 1;
-      for (let row = 0, at = base; row < height; row++, at += stride) {
-        let byte = 0;
-        let shift = 0;
-        for (let column = 0; column < width; column++) {
-          if (shift === 0) {
-            byte = data[offset++];
-            shift = 8;
-          }
-          shift -= bits;
-          const index = (byte >> shift) & mask;
-          if (index >= colours) throw fail(`packed pixel (${column},${row}) is palette index ${index} of a ${colours}-colour palette`);
-          target[at + column] = palette[index];
-        }
-      }
-      return offset;
+      palette.fill(INVALID, colours, 1 << bits);
+      const start = offset;
+      const bad = paintPacked(data, offset, bits, width, height, palette, target, base, stride);
+      if (bad & PADDING) throw this.badIndex(rect, tileX, tileY, width, height, data, start, bits, colours);
+      return offset + rowBytes * height;
     }
 
     if (subencoding === Subencoding.PlainRLE || subencoding >= Subencoding.PaletteRLEMin) {
       const paletted = subencoding !== Subencoding.PlainRLE;
       const colours = subencoding - 128;
-      if (paletted) offset = this.readPalette(data, offset, colours, fail);
+      if (paletted) offset = this.readPalette(data, offset, colours, rect, tileX, tileY, width, height);
       const palette = this.palette;
       // Runs continue across rows: (column, at) is where the next pixel goes.
       let done = 0;
@@ -171,14 +167,14 @@ class ZRLEDecoder implements Decoder {
         let pixel: number;
         let long: boolean;
         if (paletted) {
-          if (offset >= end) throw fail(`the data ends before the run at pixel ${done}`);
+          if (offset >= end) throw tileError(rect, tileX, tileY, width, height, `the data ends before the run at pixel ${done}`);
           const code = data[offset++];
           const index = code & 0x7f;
-          if (index >= colours) throw fail(`the run at pixel ${done} is palette index ${index} of a ${colours}-colour palette`);
+          if (index >= colours) throw tileError(rect, tileX, tileY, width, height, `the run at pixel ${done} is palette index ${index} of a ${colours}-colour palette`);
           pixel = palette[index];
           long = code >= 0x80;
         } else {
-          if (offset + CPIXEL_BYTES > end) throw fail(`the data ends before the run at pixel ${done}`);
+          if (offset + CPIXEL_BYTES > end) throw tileError(rect, tileX, tileY, width, height, `the data ends before the run at pixel ${done}`);
           pixel = readCPixel(data, offset);
           offset += CPIXEL_BYTES;
           long = true;
@@ -188,7 +184,7 @@ class ZRLEDecoder implements Decoder {
         if (long) {
           // The length: bytes of 255 add 255 and go on; the last byte (< 255) adds itself.
           for (;;) {
-            if (offset >= end) throw fail(`the data ends inside the length of the run at pixel ${done}`);
+            if (offset >= end) throw tileError(rect, tileX, tileY, width, height, `the data ends inside the length of the run at pixel ${done}`);
             const byte = data[offset++];
             run += byte;
             if (byte !== 255) break;
@@ -199,16 +195,11 @@ class ZRLEDecoder implements Decoder {
             }
           }
         }
-        if (run > area - done) throw fail(`the run of ${run}${unfinished ? ' or more' : ''} pixels at pixel ${done} goes past the tile's ${area} pixels`);
+        if (run > area - done) throw tileError(rect, tileX, tileY, width, height, `the run of ${run}${unfinished ? ' or more' : ''} pixels at pixel ${done} goes past the tile's ${area} pixels`);
         done += run;
         while (run > 0) {
           const count = Math.min(run, width - column);
-          if (count <= 8) {
-            for (const stop = at + count; at < stop; at++) target[at] = pixel;
-          } else {
-            target.fill(pixel, at, at + count);
-            at += count;
-          }
+          for (const stop = at + count; at < stop; at++) target[at] = pixel;
           run -= count;
           column += count;
           if (column === width) {
@@ -220,14 +211,94 @@ class ZRLEDecoder implements Decoder {
       return offset;
     }
 
-    throw fail(`subencoding ${subencoding} is not defined by ZRLE`);
+    throw tileError(rect, tileX, tileY, width, height, `subencoding ${subencoding} is not defined by ZRLE`);
   }
 
-  private readPalette(data: Buffer, offset: number, colours: number, fail: (problem: string) => VNCProtocolError): number {
-    if (offset + colours * CPIXEL_BYTES > data.length) throw fail(`the data ends inside the ${colours}-colour palette`);
+  private readPalette(data: Buffer, offset: number, colours: number, rect: RectangleInProgress, tileX: number, tileY: number, width: number, height: number): number {
+    if (offset + colours * CPIXEL_BYTES > data.length) throw tileError(rect, tileX, tileY, width, height, `the data ends inside the ${colours}-colour palette`);
     for (let i = 0; i < colours; i++, offset += CPIXEL_BYTES) this.palette[i] = readCPixel(data, offset);
     return offset;
   }
+
+  /** The error for the first packed pixel of a tile whose palette index is out of range. */
+  private badIndex(rect: RectangleInProgress, tileX: number, tileY: number, width: number, height: number, data: Buffer, offset: number, bits: number, colours: number): VNCProtocolError {
+    const rowBytes = Math.ceil((width * bits) / 8);
+    for (let row = 0; row < height; row++) {
+      for (let column = 0; column < width; column++) {
+        const bit = column * bits;
+        const index = (data[offset + row * rowBytes + (bit >> 3)] >> (8 - bits - (bit & 7))) & ((1 << bits) - 1);
+        if (index >= colours) return tileError(rect, tileX, tileY, width, height, `packed pixel (${column},${row}) is palette index ${index} of a ${colours}-colour palette`);
+      }
+    }
+    return tileError(rect, tileX, tileY, width, height, 'a packed pixel is outside the palette');
+  }
+}
+
+/**
+ * Paints packed palette indices (`bits` each, most significant first, rows padded to a byte) as
+ * palette colours; returns the OR of all colours painted (INVALID's padding byte shows a bad index).
+ */
+function paintPacked(data: Buffer, offset: number, bits: number, width: number, height: number, palette: Uint32Array, target: Uint32Array, base: number, stride: number): number {
+  const perByte = 8 / bits;
+  const whole = Math.floor(width / perByte);
+  const rest = width - whole * perByte;
+  const mask = (1 << bits) - 1;
+  let seen = 0;
+  for (let row = 0, at = base; row < height; row++, at += stride - width) {
+    if (bits === 1) {
+      for (let i = 0; i < whole; i++, at += 8) {
+        const byte = data[offset++];
+        const p0 = palette[byte >> 7];
+        const p1 = palette[(byte >> 6) & 1];
+        const p2 = palette[(byte >> 5) & 1];
+        const p3 = palette[(byte >> 4) & 1];
+        const p4 = palette[(byte >> 3) & 1];
+        const p5 = palette[(byte >> 2) & 1];
+        const p6 = palette[(byte >> 1) & 1];
+        const p7 = palette[byte & 1];
+        target[at] = p0;
+        target[at + 1] = p1;
+        target[at + 2] = p2;
+        target[at + 3] = p3;
+        target[at + 4] = p4;
+        target[at + 5] = p5;
+        target[at + 6] = p6;
+        target[at + 7] = p7;
+        seen |= p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7;
+      }
+    } else if (bits === 2) {
+      for (let i = 0; i < whole; i++, at += 4) {
+        const byte = data[offset++];
+        const p0 = palette[byte >> 6];
+        const p1 = palette[(byte >> 4) & 3];
+        const p2 = palette[(byte >> 2) & 3];
+        const p3 = palette[byte & 3];
+        target[at] = p0;
+        target[at + 1] = p1;
+        target[at + 2] = p2;
+        target[at + 3] = p3;
+        seen |= p0 | p1 | p2 | p3;
+      }
+    } else {
+      for (let i = 0; i < whole; i++, at += 2) {
+        const byte = data[offset++];
+        const p0 = palette[byte >> 4];
+        const p1 = palette[byte & 15];
+        target[at] = p0;
+        target[at + 1] = p1;
+        seen |= p0 | p1;
+      }
+    }
+    if (rest > 0) {
+      const byte = data[offset++];
+      for (let k = 0, shift = 8 - bits; k < rest; k++, shift -= bits, at++) {
+        const pixel = palette[(byte >> shift) & mask];
+        target[at] = pixel;
+        seen |= pixel;
+      }
+    }
+  }
+  return seen;
 }
 
 function tileError(rect: RectangleInProgress, tileX: number, tileY: number, width: number, height: number, problem: string): VNCProtocolError {
