@@ -208,6 +208,7 @@ export const ENCODING = {
   Hextile: 5,
   Zlib: 6,
   Tight: 7,
+  TightPNG: -260,
   /** TRLE: a real encoding this client does not decode. */
   TRLE: 15,
   ZRLE: 16,
@@ -215,6 +216,7 @@ export const ENCODING = {
   LastRect: -224,
   Cursor: -239,
   ExtendedDesktopSize: -308,
+  DesktopName: -307,
   ExtendedClipboard: 0xc0a1e5ce | 0,
 } as const;
 

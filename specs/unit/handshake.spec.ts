@@ -82,6 +82,7 @@ type Negotiated = keyof typeof VERSION_REPLY;
 const EXPECTED_ENCODINGS = [
   ENCODING.CopyRect,
   ENCODING.Tight,
+  ENCODING.TightPNG,
   ENCODING.ZRLE,
   ENCODING.Hextile,
   ENCODING.Zlib,
@@ -608,7 +609,7 @@ test.describe('after ServerInit', () => {
     expect(encodings).toContain(-312);
     expect(encodings).toContain(-313);
     expect(new Set(encodings).size).toBe(encodings.length);
-    // Nothing it cannot decode (no TRLE, no TightPNG), and no JPEG quality or compression level by default.
+    // Nothing it cannot decode (no TRLE), and no JPEG quality or compression level by default.
     expect([...encodings].sort((a, b) => a - b)).toEqual([...EXPECTED_ENCODINGS].sort((a, b) => a - b));
     // Then the first frame arrives and start() resolves.
     transport.deliver(framebufferUpdate([rawRect(0, 0, 300, 200, patternPixels(300, 200))]), 'random', 7);
