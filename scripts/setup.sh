@@ -25,6 +25,9 @@ declare -A PACKAGES=(
   [openssl]=openssl
   [vncsnapshot]=vncsnapshot
   [strace]=strace
+  [Xtightvnc]=tightvncserver
+  [tightvncpasswd]=tightvncserver
+  [xprop]=x11-utils
 )
 missing=()
 for command in "${!PACKAGES[@]}"; do

@@ -10,8 +10,10 @@ import { clientInit, protocolVersionMessage } from './client-messages.js';
 import { Limits, type ProtocolVersion, SecurityType, securityTypeName } from './constants.js';
 import { checkDesktopSize } from './encodings/desktop-size.js';
 import { PIXEL_FORMAT_BYTES, type PixelFormat, readPixelFormat } from './pixel-format.js';
+import { chooseSecurityType, SUPPORTED_SECURITY_TYPES } from './security/choice.js';
 import { NoneSecurity } from './security/none.js';
 import type { Credentials, SecurityHandler } from './security/security.js';
+import { readTightInteractionCapabilities, TightSecurity } from './security/tight.js';
 import { VeNCryptSecurity } from './security/vencrypt.js';
 import { VncAuthSecurity } from './security/vnc-auth.js';
 
@@ -28,7 +30,7 @@ export interface HandshakeResult {
   /** What the server announced, e.g. "3.8" or "3.889". */
   serverVersion: string;
   securityType: number;
-  /** The VeNCrypt sub-type (e.g. 261 for X509Vnc) when `securityType` is 19. */
+  /** The inner security: the VeNCrypt sub-type (e.g. 261 for X509Vnc) when `securityType` is 19, Tight's authentication type (1 or 2) when it is 16. */
   securitySubtype?: number;
   /** The security in words: "VNC Authentication (2)", "VeNCrypt X509Vnc (261)". */
   securityName: string;
@@ -54,14 +56,12 @@ export interface HandshakeOptions {
   allowPlainWithoutTls?: boolean;
 }
 
-/** Security types this client implements, strongest first. */
-const SUPPORTED_SECURITY_TYPES: readonly number[] = [SecurityType.VeNCrypt, SecurityType.VncAuthentication, SecurityType.None];
 
 const VERSION_BYTES = 12;
 const SERVER_INIT_FIXED_BYTES = 24;
 const VERSION_PATTERN = /^RFB (\d{3})\.(\d{3})\n$/;
 
-type State = 'version' | 'security-types' | 'security-type-3.3' | 'security' | 'security-result' | 'server-init' | 'done';
+type State = 'version' | 'security-types' | 'security-type-3.3' | 'security' | 'security-result' | 'server-init' | 'tight-capabilities' | 'done';
 
 function printable(bytes: Uint8Array): string {
   return JSON.stringify(Buffer.from(bytes).toString('latin1'));
@@ -83,6 +83,8 @@ export class Handshake {
   private protocolVersion: ProtocolVersion = '3.8';
   private serverVersion = '';
   private security: SecurityHandler | undefined;
+  /** ServerInit, kept while a Tight server's interaction capabilities are still to come. */
+  private serverInitResult: HandshakeResult | undefined;
 
   constructor(options: HandshakeOptions, send: (bytes: Uint8Array) => void) {
     this.options = options;
@@ -136,6 +138,10 @@ export class Handshake {
         return this.readSecurityResult(queue);
       case 'server-init':
         return this.readServerInit(queue);
+      case 'tight-capabilities':
+        if (!readTightInteractionCapabilities(queue)) return false;
+        this.state = 'done';
+        return this.serverInitResult!;
       case 'done':
         throw new Error('Handshake.process called after the handshake finished');
     }
@@ -214,27 +220,9 @@ export class Handshake {
     return true;
   }
 
-  /**
-   * VeNCrypt first when the transport can start TLS: it is the only type here that can encrypt the
-   * session (TigerVNC's default [VeNCrypt, VNC Authentication] gets TLSVnc, like TigerVNC's own
-   * viewer picks). Then, with a password, VNC Authentication; without one, None where the server
-   * allows it. VeNCrypt without TLS is the last resort: its sub-types 1, 2 and 256 may still work.
-   */
+  /** See SECURITY_PREFERENCE (security/choice.ts) and the README's "Security types". */
   private chooseSecurityType(offered: number[]): number {
-    const { password } = this.options.credentials;
-    const usable = SUPPORTED_SECURITY_TYPES.filter((type) => offered.includes(type));
-    const others = usable.filter((type) => type !== SecurityType.VeNCrypt);
-    const chosen =
-      this.options.tls && usable.includes(SecurityType.VeNCrypt)
-        ? SecurityType.VeNCrypt
-        : ((password ? others[0] : (others.find((type) => type === SecurityType.None) ?? others[0])) ?? usable[0]);
-    if (chosen === undefined) {
-      throw new VNCAuthenticationError(
-        `The server offers security types ${offered.map(securityTypeName).join(', ')}; this client supports ` +
-          `${SUPPORTED_SECURITY_TYPES.map(securityTypeName).join(', ')}. Configure the server to allow one of these.`,
-      );
-    }
-    return chosen;
+    return chooseSecurityType(offered, { credentials: this.options.credentials, tlsAvailable: this.options.tls !== undefined });
   }
 
   private readSecurityType33(queue: ByteQueue): boolean {
@@ -266,6 +254,9 @@ export class Handshake {
         break;
       case SecurityType.VeNCrypt:
         this.security = new VeNCryptSecurity({ credentials, tlsAvailable: tls !== undefined, allowPlainWithoutTls });
+        break;
+      case SecurityType.Tight:
+        this.security = new TightSecurity(credentials);
         break;
       default:
         throw new Error(`Bug: no handler for security type ${type}`);
@@ -308,7 +299,8 @@ export class Handshake {
       queue.skip(4);
     }
     const hint = this.security?.failureHint ? ` ${this.security.failureHint}` : '';
-    const via = this.security?.type === SecurityType.VeNCrypt ? ` (${this.security.name})` : '';
+    // Types that run another inside (VeNCrypt, Tight) say which.
+    const via = this.security?.subtype !== undefined ? ` (${this.security.name})` : '';
     throw new VNCAuthenticationError(`Authentication failed${via}${reason ? `: ${reason}` : ''}.${hint}`);
   }
 
@@ -330,8 +322,7 @@ export class Handshake {
     const pixelFormat = readPixelFormat(queue.view(PIXEL_FORMAT_BYTES));
     queue.skip(4);
     const name = Buffer.from(queue.view(nameLength)).toString('utf8');
-    this.state = 'done';
-    return {
+    const result: HandshakeResult = {
       protocolVersion: this.protocolVersion,
       serverVersion: this.serverVersion,
       securityType: this.security!.type,
@@ -339,5 +330,13 @@ export class Handshake {
       securityName: this.security!.name,
       serverInit: { width, height, pixelFormat, name },
     };
+    // Tight security: the server's interaction capabilities follow ServerInit.
+    if (this.security!.type === SecurityType.Tight) {
+      this.serverInitResult = result;
+      this.state = 'tight-capabilities';
+      return true;
+    }
+    this.state = 'done';
+    return result;
   }
 }
