@@ -274,6 +274,12 @@ export function extendedDesktopSizeRect(
   );
 }
 
+/** DesktopName: an empty rectangle header, then u32 length and the UTF-8 name. */
+export function desktopNameRect(name: string): Uint8Array {
+  const bytes = Buffer.from(name, 'utf8');
+  return concat(rectHeader(0, 0, 0, 0, ENCODING.DesktopName), u32(bytes.length), bytes);
+}
+
 export function lastRect(): Uint8Array {
   return rectHeader(0, 0, 0, 0, ENCODING.LastRect);
 }

@@ -93,6 +93,7 @@ const EXPECTED_ENCODINGS = [
   ENCODING.ExtendedDesktopSize,
   ENCODING.LastRect,
   ENCODING.ExtendedClipboard,
+  ENCODING.DesktopName,
   ENCODING_FENCE,
   ENCODING_CONTINUOUS_UPDATES,
 ];

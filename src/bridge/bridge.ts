@@ -54,7 +54,7 @@ export interface VNCAgentBridgeOptions {
 }
 
 export interface ServerInfo {
-  /** The desktop name the server announced. */
+  /** The desktop name: ServerInit's, then the latest the server sent when it renamed the desktop. */
   name: string;
   width: number;
   height: number;
@@ -63,7 +63,7 @@ export interface ServerInfo {
   /** The version the server announced, e.g. "3.8" or "3.889". */
   serverVersion: string;
   securityType: number;
-  /** The VeNCrypt sub-type (e.g. 261, X509Vnc) when `securityType` is 19. */
+  /** The inner security: the VeNCrypt sub-type (e.g. 261, X509Vnc) when `securityType` is 19, Tight's authentication (1 or 2) when it is 16. */
   securitySubtype?: number;
   /** E.g. "VNC Authentication (2)" or "VeNCrypt X509Vnc (261)". */
   securityTypeName: string;
@@ -71,6 +71,8 @@ export interface ServerInfo {
   remote: string;
   /** Whether clipboard text travels as UTF-8 (Extended Clipboard). */
   extendedClipboard: boolean;
+  /** Whether the server lets clients resize its desktop (`screen.setSize`). */
+  canResize: boolean;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -151,7 +153,7 @@ export class VNCAgentBridge implements AsyncDisposable {
     const client = this.session();
     const { info } = client;
     return {
-      name: info.serverInit.name,
+      name: client.desktopName,
       width: client.framebuffer.width,
       height: client.framebuffer.height,
       protocolVersion: info.protocolVersion,
@@ -161,6 +163,7 @@ export class VNCAgentBridge implements AsyncDisposable {
       securityTypeName: info.securityName,
       remote: this.connection.remote,
       extendedClipboard: client.extendedClipboard,
+      canResize: client.canResize,
     };
   }
 

@@ -11,6 +11,8 @@ export const ClientMessage = {
   EnableContinuousUpdates: 150,
   /** rfbproto "ClientFence": here only the answer to a server's fence request. */
   ClientFence: 248,
+  /** rfbproto "SetDesktopSize": only once the server sent an ExtendedDesktopSize rectangle. */
+  SetDesktopSize: 251,
 } as const;
 
 export const ServerMessage = {
@@ -111,6 +113,8 @@ export const Encoding = {
   LastRect: -224,
   Cursor: -239,
   ExtendedDesktopSize: -308,
+  /** The server may send its desktop name again when it changes (rfbproto "DesktopName"). */
+  DesktopName: -307,
   /** The client answers Fence messages (rfbproto "Fence"); TigerVNC needs it for continuous updates. */
   Fence: -312,
   /** The client can take continuous updates (rfbproto "ContinuousUpdates"). */
