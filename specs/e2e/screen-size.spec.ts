@@ -7,6 +7,7 @@
 import { expect, test } from '@playwright/test';
 
 import { VNCAgentBridge } from '../../src/bridge/bridge.js';
+import { parseTargets, resolveTarget } from '../../src/config/index.js';
 import { VNCInputError, VNCTimeoutError } from '../../src/errors.js';
 import { run } from '../support/processes.js';
 import { startQemu } from '../support/qemu.js';
@@ -48,6 +49,22 @@ test('Xvnc: setSize resizes the X screen, the framebuffer follows, and back agai
   }
 });
 
+test('a YAML target with `size: 1280x800` connects at that size (Xvnc started at 800x600)', async () => {
+  const server = await startXvnc({ geometry: '800x600' });
+  try {
+    const file = parseTargets(['targets:', '  sized:', `    connection: { type: tcp, host: 127.0.0.1, port: ${server.port} }`, '    size: 1280x800'].join('\n'), { file: '/virtual/vnc.targets.yaml' });
+    const vnc = await new VNCAgentBridge(await resolveTarget(file.targets[0])).connect();
+    try {
+      expect([vnc.screen.width, vnc.screen.height]).toEqual([1280, 800]);
+      expect(await xScreenSize(server)).toBe('1280x800');
+    } finally {
+      await vnc.disconnect();
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
 test('Xvnc -AcceptSetDesktopSize=0: rejected with the server\'s reason, the screen unchanged', async () => {
   const server = await startXvnc({ geometry: '800x600', extraArgs: ['-AcceptSetDesktopSize=0'] });
   try {
@@ -61,6 +78,13 @@ test('Xvnc -AcceptSetDesktopSize=0: rejected with the server\'s reason, the scre
     } finally {
       await vnc.disconnect();
     }
+    // With `size` on connect, the refusal fails connect() and says what was asked for.
+    const sized = new VNCAgentBridge({ host: '127.0.0.1', port: server.port, timeoutMs: 15_000, size: { width: 1024, height: 768 } });
+    const error = await sized.connect().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(VNCInputError);
+    expect((error as Error).message).toContain('but could not set the desktop size 1024x768 asked for (size)');
+    expect((error as Error).message).toContain('resizing is prohibited');
+    expect(sized.isConnected).toBe(false);
   } finally {
     await server.stop();
   }
