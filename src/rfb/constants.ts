@@ -39,6 +39,13 @@ export const SecurityType = {
   SASL: 20,
   MD5: 21,
   XVP: 22,
+  /** Apple Remote Desktop / rfbproto "Diffie-Hellman Authentication" (macOS Screen Sharing). */
+  AppleRemoteDesktop: 30,
+  /** UltraVNC's MS-Logon II (Windows accounts). */
+  MSLogonII: 113,
+  /** TigerVNC RSA-AES with AES-256 (whole session), and its variant encrypting only the handshake. */
+  RA256: 129,
+  RAne256: 130,
 } as const;
 
 const SECURITY_TYPE_NAMES: Record<number, string> = {
@@ -56,7 +63,8 @@ const SECURITY_TYPE_NAMES: Record<number, string> = {
   22: 'xvp',
   30: 'Apple Remote Desktop (Diffie-Hellman)',
   113: 'MSLogonII',
-  129: 'Unix Logon',
+  129: 'RA256',
+  130: 'RAne256',
 };
 
 export function securityTypeName(type: number): string {

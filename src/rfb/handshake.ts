@@ -10,6 +10,7 @@ import { clientInit, protocolVersionMessage } from './client-messages.js';
 import { Limits, type ProtocolVersion, SecurityType, securityTypeName } from './constants.js';
 import { checkDesktopSize } from './encodings/desktop-size.js';
 import { PIXEL_FORMAT_BYTES, type PixelFormat, readPixelFormat } from './pixel-format.js';
+import { AppleDHSecurity } from './security/apple-dh.js';
 import { chooseSecurityType, SUPPORTED_SECURITY_TYPES } from './security/choice.js';
 import { NoneSecurity } from './security/none.js';
 import type { Credentials, SecurityHandler } from './security/security.js';
@@ -257,6 +258,9 @@ export class Handshake {
         break;
       case SecurityType.Tight:
         this.security = new TightSecurity(credentials);
+        break;
+      case SecurityType.AppleRemoteDesktop:
+        this.security = new AppleDHSecurity(credentials);
         break;
       default:
         throw new Error(`Bug: no handler for security type ${type}`);
