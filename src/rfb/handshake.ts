@@ -12,6 +12,7 @@ import { checkDesktopSize } from './encodings/desktop-size.js';
 import { PIXEL_FORMAT_BYTES, type PixelFormat, readPixelFormat } from './pixel-format.js';
 import { AppleDHSecurity } from './security/apple-dh.js';
 import { chooseSecurityType, SUPPORTED_SECURITY_TYPES } from './security/choice.js';
+import { MsLogonIISecurity } from './security/mslogon2.js';
 import { NoneSecurity } from './security/none.js';
 import type { Credentials, SecurityHandler } from './security/security.js';
 import { readTightInteractionCapabilities, TightSecurity } from './security/tight.js';
@@ -261,6 +262,9 @@ export class Handshake {
         break;
       case SecurityType.AppleRemoteDesktop:
         this.security = new AppleDHSecurity(credentials);
+        break;
+      case SecurityType.MSLogonII:
+        this.security = new MsLogonIISecurity(credentials);
         break;
       default:
         throw new Error(`Bug: no handler for security type ${type}`);

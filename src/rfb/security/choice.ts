@@ -25,6 +25,7 @@ interface Candidate {
 export const SECURITY_PREFERENCE: readonly Candidate[] = [
   { type: SecurityType.VeNCrypt, needs: 'tls' },
   { type: SecurityType.AppleRemoteDesktop, needs: 'username-and-password' },
+  { type: SecurityType.MSLogonII, needs: 'username-and-password' },
   { type: SecurityType.Tight, needs: 'password' },
   { type: SecurityType.VncAuthentication, needs: 'password' },
   { type: SecurityType.None, needs: 'nothing' },
