@@ -85,6 +85,8 @@ export class Handshake {
   private protocolVersion: ProtocolVersion = '3.8';
   private serverVersion = '';
   private security: SecurityHandler | undefined;
+  /** Whether the server just said it accepted credentials (SecurityResult OK after a type that sends them). */
+  private credentialsAccepted = false;
   /** ServerInit, kept while a Tight server's interaction capabilities are still to come. */
   private serverInitResult: HandshakeResult | undefined;
 
@@ -294,6 +296,8 @@ export class Handshake {
     const status = queue.peekU32();
     if (status === 0) {
       queue.skip(4);
+      // Handlers that send credentials have a hint for when they are rejected.
+      this.credentialsAccepted = this.security?.failureHint !== undefined;
       this.sendClientInit();
       return true;
     }
@@ -317,12 +321,46 @@ export class Handshake {
     this.state = 'server-init';
   }
 
+  /**
+   * What makes a ServerInit impossible, or undefined: a name over the limit, a size over the limit,
+   * a pixel format no server sends.
+   */
+  private impossibleServerInit(queue: ByteQueue): string | undefined {
+    const nameLength = queue.peekU32(20);
+    if (nameLength > Limits.maxDesktopNameBytes) return `The server's desktop name is ${nameLength} bytes, more than the ${Limits.maxDesktopNameBytes}-byte limit.`;
+    const width = queue.peekU16(0);
+    const height = queue.peekU16(2);
+    if (width > Limits.maxFramebufferSide || height > Limits.maxFramebufferSide) {
+      return `ServerInit announces a ${width}x${height} desktop, larger than the ${Limits.maxFramebufferSide}x${Limits.maxFramebufferSide} limit.`;
+    }
+    const bitsPerPixel = queue.peekU8(4);
+    const trueColour = queue.peekU8(7);
+    if (![8, 16, 32].includes(bitsPerPixel) || trueColour > 1) {
+      return `ServerInit announces a pixel format with ${bitsPerPixel} bits per pixel and true-colour flag ${trueColour} (RFC 6143 allows 8, 16 or 32, and 0 or 1).`;
+    }
+    return undefined;
+  }
+
+  /**
+   * An impossible ServerInit right after the server accepted credentials: the likeliest reason is
+   * a server that rejected them without saying so and went on with something else (wayvnc 0.5 /
+   * neatvnc over TLS answers "OK" to a wrong password, then sends garbage).
+   */
+  private silentRejection(problem: string): VNCAuthenticationError {
+    const security = this.security!;
+    return new VNCAuthenticationError(
+      `The server said it accepted the credentials (${security.name}), then sent an impossible ServerInit: ${problem} ` +
+        'That is what a server that rejected the credentials without saying so looks like: wayvnc (neatvnc 0.5) answers a wrong ' +
+        `username or password over TLS this way. ${security.failureHint ?? 'Check the credentials.'}`,
+      { cause: new VNCProtocolError(problem) },
+    );
+  }
+
   private readServerInit(queue: ByteQueue): boolean | HandshakeResult {
     if (!queue.has(SERVER_INIT_FIXED_BYTES)) return false;
+    const problem = this.impossibleServerInit(queue);
+    if (problem) throw this.credentialsAccepted ? this.silentRejection(problem) : new VNCProtocolError(problem);
     const nameLength = queue.peekU32(20);
-    if (nameLength > Limits.maxDesktopNameBytes) {
-      throw new VNCProtocolError(`The server's desktop name is ${nameLength} bytes, more than the ${Limits.maxDesktopNameBytes}-byte limit.`);
-    }
     if (!queue.has(SERVER_INIT_FIXED_BYTES + nameLength)) return false;
     const width = queue.u16();
     const height = queue.u16();
