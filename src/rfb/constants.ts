@@ -30,6 +30,7 @@ export const SecurityType = {
   Invalid: 0,
   None: 1,
   VncAuthentication: 2,
+  /** TigerVNC / RealVNC RSA-AES: AES-128, the whole session encrypted (not supported) or only the handshake. */
   RA2: 5,
   RA2ne: 6,
   Tight: 16,

@@ -13,6 +13,7 @@ import { PIXEL_FORMAT_BYTES, type PixelFormat, readPixelFormat } from './pixel-f
 import { AppleDHSecurity } from './security/apple-dh.js';
 import { chooseSecurityType, SUPPORTED_SECURITY_TYPES } from './security/choice.js';
 import { MsLogonIISecurity } from './security/mslogon2.js';
+import { RsaAesSecurity } from './security/rsa-aes.js';
 import { NoneSecurity } from './security/none.js';
 import type { Credentials, SecurityHandler } from './security/security.js';
 import { readTightInteractionCapabilities, TightSecurity } from './security/tight.js';
@@ -267,6 +268,10 @@ export class Handshake {
         break;
       case SecurityType.MSLogonII:
         this.security = new MsLogonIISecurity(credentials);
+        break;
+      case SecurityType.RA2ne:
+      case SecurityType.RAne256:
+        this.security = new RsaAesSecurity(type, credentials);
         break;
       default:
         throw new Error(`Bug: no handler for security type ${type}`);

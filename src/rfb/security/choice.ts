@@ -16,14 +16,17 @@ interface Candidate {
 
 /**
  * Strongest first. VeNCrypt wraps the whole session in TLS; the types that need credentials come
- * before those that do not, the ones that send a username and password (encrypted) before VNC
- * Authentication (a password-keyed DES challenge). Tight runs VNC Authentication or None inside:
+ * before those that do not: RSA-AES (RSA key exchange, AES-EAX credentials) first, then the ones
+ * that send a username and password encrypted with a Diffie-Hellman key, then VNC Authentication
+ * (a password-keyed DES challenge). Tight runs VNC Authentication or None inside:
  * with a password it comes before plain VNC Authentication (as in TightVNC's viewer and noVNC: the
  * same check, and the server then lists its capabilities); without one, after None (its list may
  * hold only VNC Authentication).
  */
 export const SECURITY_PREFERENCE: readonly Candidate[] = [
   { type: SecurityType.VeNCrypt, needs: 'tls' },
+  { type: SecurityType.RAne256, needs: 'password' },
+  { type: SecurityType.RA2ne, needs: 'password' },
   { type: SecurityType.AppleRemoteDesktop, needs: 'username-and-password' },
   { type: SecurityType.MSLogonII, needs: 'username-and-password' },
   { type: SecurityType.Tight, needs: 'password' },
