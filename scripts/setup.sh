@@ -25,6 +25,10 @@ declare -A PACKAGES=(
   [openssl]=openssl
   [vncsnapshot]=vncsnapshot
   [strace]=strace
+  # TightVNC (specs/support/tightvnc.ts)
+  [Xtightvnc]=tightvncserver
+  [tightvncpasswd]=tightvncserver
+  [xprop]=x11-utils
   # The Linux guest (specs/support/linux-guest.ts): busybox initramfs, console keymaps
   [busybox]=busybox-static
   [cpio]=cpio

@@ -1,5 +1,5 @@
 /** vnc-agent-bridge: drive remote desktops over VNC. */
-export { VNCAgentBridge, DEFAULT_TIMEOUT_MS, type VNCAgentBridgeOptions, type ServerInfo } from './bridge/bridge.js';
+export { VNCAgentBridge, DEFAULT_TIMEOUT_MS, type VNCAgentBridgeOptions, type ServerInfo, type DesktopSize } from './bridge/bridge.js';
 export { TCPVNCConnection, type VNCConnection, type TCPVNCConnectionOptions } from './bridge/connection.js';
 export { WebSocketVNCConnection, type WebSocketVNCConnectionOptions } from './bridge/websocket-connection.js';
 export { createWebSocketVNC, proxmoxConnection, PROXMOX_URL_TEMPLATE, type ProxmoxVNCOptions } from './proxmox/index.js';

@@ -112,14 +112,15 @@ function tightCensus(bytes: Buffer, encodings: readonly string[]): Record<string
     decoders.set(number, {
       name: decoder.name,
       decode(rect, q, framebuffer) {
-        if (number === 7 && rect.progress === 0 && kind === undefined && q.has(2)) {
+        const tight = number === Encoding.Tight || number === Encoding.TightPNG;
+        if (tight && rect.progress === 0 && kind === undefined && q.has(2)) {
           const control = q.peekU8(0);
           const type = control >> 4;
-          kind = type === 8 ? 'fill' : type === 9 ? 'jpeg' : `${['copy', 'palette', 'gradient'][control & 0x40 ? q.peekU8(1) : 0] ?? 'bad filter'}`;
+          kind = type === 8 ? 'fill' : type === 9 ? 'jpeg' : type === 10 ? 'png' : `${['copy', 'palette', 'gradient'][control & 0x40 ? q.peekU8(1) : 0] ?? 'bad filter'}`;
         }
         const done = decoder.decode(rect, q, framebuffer);
         if (done) {
-          count(number === 7 ? `tight ${kind}` : decoder.name.toLowerCase());
+          count(tight ? `${decoder.name.toLowerCase()} ${kind}` : decoder.name.toLowerCase());
           kind = undefined;
         }
         return done;
@@ -360,6 +361,28 @@ test.describe('Tight from QEMU', () => {
         });
       } finally {
         await tight.vnc.disconnect();
+        await raw.vnc.disconnect();
+      }
+    } finally {
+      await qemu.stop();
+    }
+  });
+
+  test('TightPNG (asked for alone): PNG rectangles, the same pixels as Raw through the resize to 720x400', async () => {
+    const qemu = await startLossyQemu(dir, 3000);
+    try {
+      const png = await connect(qemu.vncPort, { encodings: ['tightpng'] });
+      const raw = await connect(qemu.vncPort, { encodings: ['raw'] });
+      try {
+        const splash = await capturePair(png, raw, (d) => d.pixels === 0);
+        expect(splash.difference).toEqual({ pixels: 0, mean: 0, max: 0 });
+        await expect.poll(() => [png.vnc.screen.width, raw.vnc.screen.width], { timeout: 20_000 }).toEqual([720, 720]);
+        const text = await capturePair(png, raw, (d) => d.pixels === 0);
+        expect(text.difference).toEqual({ pixels: 0, mean: 0, max: 0 });
+        const census = tightCensus(png.recorder.bytes(), ['tightpng']);
+        expect(census['tightpng png'], JSON.stringify(census)).toBeGreaterThan(0);
+      } finally {
+        await png.vnc.disconnect();
         await raw.vnc.disconnect();
       }
     } finally {

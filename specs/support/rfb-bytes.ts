@@ -208,6 +208,7 @@ export const ENCODING = {
   Hextile: 5,
   Zlib: 6,
   Tight: 7,
+  TightPNG: -260,
   /** TRLE: a real encoding this client does not decode. */
   TRLE: 15,
   ZRLE: 16,
@@ -215,6 +216,7 @@ export const ENCODING = {
   LastRect: -224,
   Cursor: -239,
   ExtendedDesktopSize: -308,
+  DesktopName: -307,
   ExtendedClipboard: 0xc0a1e5ce | 0,
 } as const;
 
@@ -270,6 +272,12 @@ export function extendedDesktopSizeRect(
     padding(3),
     ...screens.map((screen) => concat(u32(screen.id), u16(screen.x), u16(screen.y), u16(screen.width), u16(screen.height), u32(screen.flags ?? 0))),
   );
+}
+
+/** DesktopName: an empty rectangle header, then u32 length and the UTF-8 name. */
+export function desktopNameRect(name: string): Uint8Array {
+  const bytes = Buffer.from(name, 'utf8');
+  return concat(rectHeader(0, 0, 0, 0, ENCODING.DesktopName), u32(bytes.length), bytes);
 }
 
 export function lastRect(): Uint8Array {

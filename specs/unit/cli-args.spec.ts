@@ -683,7 +683,7 @@ test.describe('targets: --target NAME [--config FILE] and the targets command', 
 
 test.describe('picture options: --encodings, --quality, --compression', () => {
   test('--encodings LIST: known names, best first, any case; with every kind of connection', () => {
-    expect(ENCODING_NAMES).toEqual(['copyrect', 'tight', 'zrle', 'hextile', 'zlib', 'rre', 'raw']);
+    expect(ENCODING_NAMES).toEqual(['copyrect', 'tight', 'tightpng', 'zrle', 'hextile', 'zlib', 'rre', 'raw']);
     expect(parse(['--encodings', 'tight,zrle,raw', 'info']).globals.encodings).toEqual(['tight', 'zrle', 'raw']);
     expect(parse(['screenshot', 'a.png', '--encodings=ZRLE, Raw']).globals.encodings).toEqual(['zrle', 'raw']);
     expect(parse(['--encodings', 'zrle', 'info']).globals.encodings).toEqual(['zrle']);
@@ -697,7 +697,7 @@ test.describe('picture options: --encodings, --quality, --compression', () => {
   });
 
   test('--encodings mistakes list the known names', () => {
-    const known = 'this client decodes copyrect, tight, zrle, hextile, zlib, rre, raw';
+    const known = 'this client decodes copyrect, tight, tightpng, zrle, hextile, zlib, rre, raw';
     expect(message('--encodings', 'tight,jpeg', 'info')).toBe(`--encodings: unknown encoding "jpeg": ${known}`);
     expect(message('--encodings', 'zlre', 'info')).toBe(`--encodings: unknown encoding "zlre" (did you mean zrle?): ${known}`);
     expect(message('--encodings', 'hex', 'info')).toBe(`--encodings: unknown encoding "hex" (did you mean hextile?): ${known}`);
@@ -730,7 +730,7 @@ test.describe('picture options: --encodings, --quality, --compression', () => {
     for (const option of ['--target NAME', '--config FILE', '--encodings LIST', '--quality lossless|0..9', '--compression 0..9']) {
       expect(help).toContain(`\n  ${option} `);
     }
-    expect(help.replace(/\s+/g, ' ')).toContain('comma-separated: copyrect, tight, zrle, hextile, zlib, rre, raw; raw is always offered');
+    expect(help.replace(/\s+/g, ' ')).toContain('comma-separated: copyrect, tight, tightpng, zrle, hextile, zlib, rre, raw; raw is always offered');
     const flat = help.replace(/\s+/g, ' ');
     expect(flat).toContain('a launched local desktop lives only as long as one command, which suits info and screenshot');
     expect(flat).toContain("the target's provider asked once (attempt 0)");

@@ -232,6 +232,27 @@ test.describe('the format', () => {
     expect(target(loaded, 'b')).toMatchObject({ timeoutMs: 2000, typingDelayMs: 0, quality: 'lossless', shared: false, encodings: ['raw'], compare: { threshold: 0.3, maxDiffPixels: 3, maxDiffPixelRatio: 0 } });
   });
 
+  test('size: WIDTHxHEIGHT in defaults and per target (the target wins); absent, the server\'s size', () => {
+    const loaded = load([
+      'defaults:',
+      '  size: 1280x800',
+      'targets:',
+      '  a: { connection: { host: h } }',
+      '  b: { connection: { host: h }, size: 1920X1080 }',
+    ]);
+    expect(target(loaded, 'a').size).toEqual({ width: 1280, height: 800 });
+    expect(target(loaded, 'b').size).toEqual({ width: 1920, height: 1080 });
+    expect(target(load(['targets:', '  c: { connection: { host: h } }']), 'c').size).toBeUndefined();
+  });
+
+  test('size: anything but WIDTHxHEIGHT within 1..16384 is a problem with its line and column', () => {
+    for (const value of ['1280', '1280x', '0x800', '20000x10', '1280 by 800', '[1280, 800]', '-5x5']) {
+      const problems = problemsOf(['targets:', `  a: { connection: { host: h }, size: ${value} }`]);
+      expect(problems, value).toHaveLength(1);
+      expect(problems[0], value).toMatch(/^2:\d+: targets\.a\.size: expected WIDTHxHEIGHT in pixels, each from 1 to 16384, e\.g\. 1280x800\.$/);
+    }
+  });
+
   test('without defaults, the library defaults', () => {
     const loaded = load(['targets:', '  a: { connection: { host: h } }']);
     expect(target(loaded, 'a')).toMatchObject({ timeoutMs: 10_000, typingDelayMs: 33, quality: 'lossless', shared: false, tags: [], compare: DEFAULT_TARGET_COMPARE });
@@ -459,7 +480,7 @@ test.describe('mistakes, each with file:line:column', () => {
       '5:5: targets.a: unknown key "pasword". Did you mean "password"?',
       '6:5: targets.a: unknown key "host". It belongs inside `connection:`.',
       '7:5: targets.a: unknown key "timeout". Did you mean "timeoutMs"?',
-      '8:5: targets.a: unknown key "zzz". Allowed: connection, password, username, ticket, provider, launch, matrix, tags, timeoutMs, typingDelayMs, encodings, quality, compare, shared.',
+      '8:5: targets.a: unknown key "zzz". Allowed: connection, password, username, ticket, provider, launch, matrix, tags, timeoutMs, typingDelayMs, encodings, quality, compare, shared, size.',
       '10:60: targets.b.connection.vars.host: "host" is not a var: write `host:` in the connection.',
       '11:36: targets.b.launch: unknown key "geometry". Only `preset: local-desktop` takes it.',
     ]);
@@ -899,6 +920,7 @@ test.describe('resolveTarget and describeTarget', () => {
         '    typingDelayMs: 5',
         '    encodings: [hextile, raw]',
         '    quality: 7',
+        '    size: 1024x768',
       ],
       { P: 'tcp-pw' },
     );
@@ -907,8 +929,8 @@ test.describe('resolveTarget and describeTarget', () => {
     expect(options.connection?.remote).toBe('127.0.0.1:5901');
     expect(options.connection?.credentials).toEqual({ password: 'tcp-pw', username: 'bob' });
     expect(options.connection?.tls).toEqual({ servername: '127.0.0.1', trust: { certificatePem: PEM, verify: false } });
-    expect(options).toMatchObject({ timeoutMs: 1234, typingDelayMs: 5, encodings: ['hextile', 'raw'], quality: 7 });
-    expect(Object.keys(options).sort()).toEqual(['connection', 'encodings', 'quality', 'timeoutMs', 'typingDelayMs']);
+    expect(options).toMatchObject({ timeoutMs: 1234, typingDelayMs: 5, encodings: ['hextile', 'raw'], quality: 7, size: { width: 1024, height: 768 } });
+    expect(Object.keys(options).sort()).toEqual(['connection', 'encodings', 'quality', 'size', 'timeoutMs', 'typingDelayMs']);
   });
 
   test('websocket: the URL filled from host, port, vars and ticket; headers and subprotocols passed; the URL host when none is given', async () => {

@@ -188,6 +188,12 @@ test.describe('Extended Clipboard client builders (exact bytes)', () => {
     expect(hex(inflateSync(payload.subarray(4)))).toBe('00000007' + '780d0a790d0a00');
   });
 
+  test('provide text: a lone CR and a lone LF both become CRLF, in any mix', () => {
+    const payload = payloadOf(clientProvideText('a\rb\nc\r\nd\r\re\n\r'));
+    // a CRLF b CRLF c CRLF d CRLF CRLF e CRLF CRLF NUL (\n\r is two line ends: LF, then CR)
+    expect(hex(inflateSync(payload.subarray(4)))).toBe('00000014' + '610d0a620d0a630d0a640d0a0d0a650d0a0d0a00');
+  });
+
   test('provide text over the limit is refused', () => {
     expectInputError(() => clientProvideText('x'.repeat(MAX_CLIPBOARD_BYTES)), 'larger than', `${MAX_CLIPBOARD_BYTES}-byte limit`);
     expectInputError(() => clientProvideText('12345', { maxBytes: 5 }), '6 bytes');

@@ -82,6 +82,7 @@ type Negotiated = keyof typeof VERSION_REPLY;
 const EXPECTED_ENCODINGS = [
   ENCODING.CopyRect,
   ENCODING.Tight,
+  ENCODING.TightPNG,
   ENCODING.ZRLE,
   ENCODING.Hextile,
   ENCODING.Zlib,
@@ -92,6 +93,7 @@ const EXPECTED_ENCODINGS = [
   ENCODING.ExtendedDesktopSize,
   ENCODING.LastRect,
   ENCODING.ExtendedClipboard,
+  ENCODING.DesktopName,
   ENCODING_FENCE,
   ENCODING_CONTINUOUS_UPDATES,
 ];
@@ -418,17 +420,17 @@ test.describe('security type VNC Authentication', () => {
 });
 
 test.describe('security failures', () => {
-  test('offered only [Tight] → VNCAuthenticationError naming Tight and what is supported', async () => {
-    await inEveryChunking(concat(banner('3.8'), securityTypes([16])), { password: 'hunter2-xyzzy' }, (outcome) => {
-      expectError(outcome, VNCAuthenticationError, 'EAUTH', 'Tight (16)', 'VeNCrypt', 'VNC Authentication', 'None');
+  test('offered only [Ultra, SASL] → VNCAuthenticationError naming them and what is supported', async () => {
+    await inEveryChunking(concat(banner('3.8'), securityTypes([17, 20])), { password: 'hunter2-xyzzy' }, (outcome) => {
+      expectError(outcome, VNCAuthenticationError, 'EAUTH', 'Ultra (17), SASL (20)', 'VeNCrypt', 'VNC Authentication', 'Tight (16)', 'None');
       // Only the version reply was sent: no security type was chosen.
       expect(hex(outcome.transport.writtenBytes)).toBe(handshakeWrites({ version: '3.8' }));
     });
   });
 
-  test('RFB 3.3 server requiring an unsupported type (Apple Remote Desktop) → VNCAuthenticationError', async () => {
-    await inEveryChunking(concat(banner('3.3'), u32(30)), {}, (outcome) => {
-      expectError(outcome, VNCAuthenticationError, 'EAUTH', 'Apple Remote Desktop');
+  test('RFB 3.3 server requiring an unsupported type (Ultra) → VNCAuthenticationError', async () => {
+    await inEveryChunking(concat(banner('3.3'), u32(17)), {}, (outcome) => {
+      expectError(outcome, VNCAuthenticationError, 'EAUTH', 'Ultra (17)');
     });
   });
 
@@ -608,7 +610,7 @@ test.describe('after ServerInit', () => {
     expect(encodings).toContain(-312);
     expect(encodings).toContain(-313);
     expect(new Set(encodings).size).toBe(encodings.length);
-    // Nothing it cannot decode (no TRLE, no TightPNG), and no JPEG quality or compression level by default.
+    // Nothing it cannot decode (no TRLE), and no JPEG quality or compression level by default.
     expect([...encodings].sort((a, b) => a - b)).toEqual([...EXPECTED_ENCODINGS].sort((a, b) => a - b));
     // Then the first frame arrives and start() resolves.
     transport.deliver(framebufferUpdate([rawRect(0, 0, 300, 200, patternPixels(300, 200))]), 'random', 7);

@@ -325,9 +325,13 @@ test.describe('Hextile', () => {
     expectInEveryChunking(update, 8, 6, (p) => p.put(1, 2, 5, 3, patternPixels(5, 3, 9)), [{ x: 1, y: 2, width: 5, height: 3 }]);
   });
 
-  test('with the Raw bit set every other bit is irrelevant, even bits Hextile does not define', () => {
-    const update = framebufferUpdate([hextileRect(0, 0, 5, 3, [{ ...rawTile(5, 3, 9), mask: 0xff }])]);
-    expectInEveryChunking(update, 5, 3, (p) => p.put(0, 0, 5, 3, patternPixels(5, 3, 9)), [{ x: 0, y: 0, width: 5, height: 3 }]);
+  test('the Raw bit with bits Hextile does not define is refused on the mask byte, without waiting for the raw tile', () => {
+    for (const mask of [0x21, 0x41, 0x81, 0xff]) {
+      // Only the rectangle header and the mask byte: the 60 bytes of a raw 5×3 tile never come.
+      const full = framebufferUpdate([hextileRect(0, 0, 5, 3, [{ ...rawTile(5, 3, 9), mask }])]);
+      const headerAndMask = full.subarray(0, 4 + 12 + 1);
+      expectProtocolError(headerAndMask, 5, 3, 'Hextile rectangle 5x3 at (0,0), tile 0', `subencoding mask 0x${mask.toString(16)}`, 'bits Hextile does not define');
+    }
   });
 
   test('a background-only tile fills the tile', () => {

@@ -763,9 +763,34 @@ test.describe('TightPNG (-260)', () => {
     }
   });
 
-  test('basic compression is not part of TightPNG; a PNG of another size is refused', () => {
-    const s = tightPngScreen(8, 8);
-    expect(() => s.push(framebufferUpdate([concat(rectHeader(0, 0, 2, 2, TIGHT_PNG), u8(0x00))]))).toThrow(/TightPNG rectangle 2x2 at \(0,0\): basic compression/);
+  test('basic compression in TightPNG (QEMU sends its gradient filter so) decodes as in Tight, with its own zlib streams', async () => {
+    const server = new TightServer();
+    const smooth = Image.smooth(37, 11);
+    const colours: RGB[] = [[1, 2, 3], [200, 100, 50], [9, 9, 9]];
+    const indices = Array.from({ length: 20 * 9 }, (_, i) => (i * 7) % 3);
+    const asTightPng = (rect: Uint8Array) => {
+      const copy = new Uint8Array(rect);
+      new DataView(copy.buffer).setInt32(8, TIGHT_PNG);
+      return copy;
+    };
+    const rects = [
+      asTightPng(await server.basic({ x: 0, y: 0, width: 37, height: 11 }, { kind: 'gradient' }, gradientData(smooth), { stream: 3 })),
+      asTightPng(await server.basic({ x: 0, y: 12, width: 20, height: 9 }, { kind: 'palette', colours }, paletteData(20, 9, indices, 3), { stream: 1 })),
+    ];
+    server.close();
+    const picture = new Picture(40, 22).put(0, 0, smooth).put(0, 12, Image.fromIndices(20, 9, indices, colours));
+    for (const { name, chunks } of chunkings(framebufferUpdate(rects), { random: 4 })) {
+      const s = tightPngScreen(40, 22);
+      for (const chunk of chunks) s.push(chunk);
+      try {
+        expectPicture(s.framebuffer, picture);
+      } catch (error) {
+        throw new Error(`[chunking: ${name}] ${(error as Error).message}`);
+      }
+    }
+  });
+
+  test('a PNG of another size is refused', () => {
     const png = pngOf(Image.smooth(3, 3));
     const t = tightPngScreen(8, 8);
     expect(() => t.push(framebufferUpdate([concat(rectHeader(0, 0, 2, 2, TIGHT_PNG), u8(0xa0), compact(png.length), png)]))).toThrow(/the PNG image is 3x3, not the size/);

@@ -317,6 +317,20 @@ test.describe('each sub-type, offered alone', () => {
   }
 });
 
+test('Plain with a username and an empty password sends a zero password length and no password bytes', async () => {
+  const outcome = await run([serverClear([VENCRYPT.X509Plain], VENCRYPT.X509Plain)], [concat(securityResult(0), INIT, FIRST_FRAME)], { username: USERNAME, password: '' });
+  expect(outcome.error).toBeUndefined();
+  expect(outcome.client!.info.securitySubtype).toBe(VENCRYPT.X509Plain);
+  const afterTls = outcome.transport.writtenBytes.subarray(clientClear(VENCRYPT.X509Plain).length / 2);
+  expect(hex(afterTls.subarray(0, 8 + 5 + 1))).toBe('00000005' + '00000000' + hex(ascii('alice')) + CLIENT_INIT_SHARED);
+  await outcome.client!.close();
+});
+
+test('Plain with a username but no password at all is still refused, saying what to pass', async () => {
+  const outcome = await run([serverClear([VENCRYPT.X509Plain])], undefined, { username: USERNAME });
+  expectError(outcome, VNCAuthenticationError, 'EAUTH', 'X509Plain (262) needs a username and a password', '`password`');
+});
+
 test('Plain sends u32 lengths, then the username and the password in UTF-8, exactly', async () => {
   const outcome = await run([serverClear([VENCRYPT.TLSPlain], VENCRYPT.TLSPlain)], [serverInner(VENCRYPT.TLSPlain)], CREDENTIALS_FOR.plain);
   expectVeNCrypt(outcome, VENCRYPT.TLSPlain);
@@ -339,6 +353,8 @@ test.describe('choosing', () => {
     { what: 'a verified server beats using the password', offered: [VENCRYPT.TLSVnc, VENCRYPT.X509None], options: { credentials: { password: 'p' }, tlsAvailable: true }, chosen: VENCRYPT.X509None },
     { what: 'anonymous TLS beats none, whatever the server order', offered: [VENCRYPT.VncAuth, VENCRYPT.TLSVnc], options: { credentials: { password: 'p' }, tlsAvailable: true }, chosen: VENCRYPT.TLSVnc },
     { what: 'TLSPlain with both, TLSVnc with a password', offered: [VENCRYPT.TLSVnc, VENCRYPT.TLSPlain], options: { credentials: { username: 'u', password: 'p' }, tlsAvailable: true }, chosen: VENCRYPT.TLSPlain },
+    { what: 'an empty password with a username is a Plain password: X509Plain', offered: ALL, options: { credentials: { username: 'u', password: '' }, tlsAvailable: true }, chosen: VENCRYPT.X509Plain },
+    { what: 'an empty password with a username, Plain or VNC Authentication offered: Plain (VNC Authentication needs a password)', offered: [VENCRYPT.TLSVnc, VENCRYPT.TLSPlain], options: { credentials: { username: 'u', password: '' }, tlsAvailable: true }, chosen: VENCRYPT.TLSPlain },
     { what: 'X509Plain needs a username: with a password only, TLSVnc', offered: [VENCRYPT.X509Plain, VENCRYPT.TLSVnc], options: { credentials: { password: 'p' }, tlsAvailable: true }, chosen: VENCRYPT.TLSVnc },
     { what: 'no TLS on the transport: VNC Authentication in the clear', offered: [VENCRYPT.X509Vnc, VENCRYPT.TLSVnc, VENCRYPT.VncAuth], options: { credentials: { password: 'p' }, tlsAvailable: false }, chosen: VENCRYPT.VncAuth },
     { what: 'no TLS on the transport, no password: None', offered: [VENCRYPT.TLSNone, VENCRYPT.None], options: { credentials: {}, tlsAvailable: false }, chosen: VENCRYPT.None },

@@ -1,5 +1,6 @@
-import { VNCConfigError, VNCStateError } from '../errors.js';
+import { VNCConfigError, VNCInputError, VNCStateError, VNCTimeoutError } from '../errors.js';
 import { checkStallTimeout, RFBClient } from '../rfb/client.js';
+import { Limits } from '../rfb/constants.js';
 import { chooseEncodings } from '../rfb/encodings/index.js';
 import { checkCompressionLevel, checkQuality, type CompressionLevel, type Quality } from '../rfb/quality.js';
 import { ActionDetails } from './action-details.js';
@@ -51,10 +52,30 @@ export interface VNCAgentBridgeOptions {
   stallTimeoutMs?: number;
   /** Pause after each typed character, in ms. Default 33 (about 30 keys/s); 0 = as fast as possible. */
   typingDelayMs?: number;
+  /**
+   * Resize the remote desktop to this size on connect (`screen.setSize`), so screenshots and
+   * baselines are the same size everywhere; connect() fails when the server refuses.
+   */
+  size?: DesktopSize;
+}
+
+export interface DesktopSize {
+  width: number;
+  height: number;
+}
+
+function checkSize(size: unknown): DesktopSize | undefined {
+  if (size === undefined) return undefined;
+  const side = (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= Limits.maxFramebufferSide;
+  const { width, height } = (size ?? {}) as Partial<DesktopSize>;
+  if (typeof size !== 'object' || !side(width) || !side(height)) {
+    throw new VNCConfigError(`VNCAgentBridge: size must be { width, height } in whole pixels from 1 to ${Limits.maxFramebufferSide}, got ${JSON.stringify(size)}.`);
+  }
+  return { width: width!, height: height! };
 }
 
 export interface ServerInfo {
-  /** The desktop name the server announced. */
+  /** The desktop name: ServerInit's, then the latest the server sent when it renamed the desktop. */
   name: string;
   width: number;
   height: number;
@@ -63,7 +84,7 @@ export interface ServerInfo {
   /** The version the server announced, e.g. "3.8" or "3.889". */
   serverVersion: string;
   securityType: number;
-  /** The VeNCrypt sub-type (e.g. 261, X509Vnc) when `securityType` is 19. */
+  /** The inner security: the VeNCrypt sub-type (e.g. 261, X509Vnc) when `securityType` is 19, Tight's authentication (1 or 2) when it is 16. */
   securitySubtype?: number;
   /** E.g. "VNC Authentication (2)" or "VeNCrypt X509Vnc (261)". */
   securityTypeName: string;
@@ -71,6 +92,8 @@ export interface ServerInfo {
   remote: string;
   /** Whether clipboard text travels as UTF-8 (Extended Clipboard). */
   extendedClipboard: boolean;
+  /** Whether the server lets clients resize its desktop (`screen.setSize`). */
+  canResize: boolean;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -101,6 +124,7 @@ export class VNCAgentBridge implements AsyncDisposable {
   private readonly quality: Quality;
   private readonly compressionLevel: CompressionLevel | undefined;
   private readonly stallTimeoutMs: number;
+  private readonly size: DesktopSize | undefined;
   private client: RFBClient | undefined;
   private connecting: Promise<this> | undefined;
 
@@ -128,6 +152,7 @@ export class VNCAgentBridge implements AsyncDisposable {
     this.compressionLevel = checkCompressionLevel(options.compressionLevel, 'VNCAgentBridge');
     this.shared = options.shared ?? true;
     this.stallTimeoutMs = checkStallTimeout(options.stallTimeoutMs, 'VNCAgentBridge');
+    this.size = checkSize(options.size);
     this.timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'VNCAgentBridge');
     const context: BridgeContext = { session: () => this.session(), timeoutMs: this.timeoutMs, details: this.actionDetails };
     this.mouse = new Mouse(context);
@@ -151,7 +176,7 @@ export class VNCAgentBridge implements AsyncDisposable {
     const client = this.session();
     const { info } = client;
     return {
-      name: info.serverInit.name,
+      name: client.desktopName,
       width: client.framebuffer.width,
       height: client.framebuffer.height,
       protocolVersion: info.protocolVersion,
@@ -161,6 +186,7 @@ export class VNCAgentBridge implements AsyncDisposable {
       securityTypeName: info.securityName,
       remote: this.connection.remote,
       extendedClipboard: client.extendedClipboard,
+      canResize: client.canResize,
     };
   }
 
@@ -202,6 +228,19 @@ export class VNCAgentBridge implements AsyncDisposable {
     });
     this.mouse.reset();
     this.keyboard.reset();
+    if (this.size) {
+      const { width, height } = this.size;
+      try {
+        await this.client.setDesktopSize(width, height, Math.max(1, deadline - Date.now()));
+      } catch (error) {
+        await this.client.close().catch(() => undefined);
+        const reason = error instanceof Error ? error.message : String(error);
+        const wrapped = `Connected to ${this.connection.remote}, but could not set the desktop size ${width}x${height} asked for (size): ${reason}`;
+        if (error instanceof VNCTimeoutError) throw new VNCTimeoutError(wrapped, error.timeoutMs, { cause: error });
+        if (error instanceof VNCInputError) throw new VNCInputError(wrapped, { cause: error });
+        throw error;
+      }
+    }
     return this;
   }
 

@@ -66,6 +66,17 @@ export class Screen {
     return { x, y, width: w, height: h };
   }
 
+  /**
+   * Resizes the remote desktop (SetDesktopSize) and resolves once the server did: the screen then
+   * has exactly `width`×`height` pixels. Rejects with VNCInputError carrying the server's reason
+   * (resizing prohibited, out of resources, invalid screen layout) or when the server does not let
+   * clients resize (`vnc.info.canResize`), and with VNCTimeoutError after `timeoutMs`.
+   */
+  async setSize(width: number, height: number, options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = checkTimeout(options.timeoutMs ?? this.context.timeoutMs, 'screen.setSize');
+    await this.context.session().setDesktopSize(width, height, timeoutMs);
+  }
+
   /** A copy of the screen (or a region) as RGBA pixels. */
   capture(options: CaptureOptions = {}): Frame {
     return this.context.session().framebuffer.capture(this.checkRegion(options.region));

@@ -47,6 +47,7 @@ export async function resolveTarget(target: TargetConfig, options: ResolveTarget
     typingDelayMs: target.typingDelayMs,
     quality: target.quality,
     ...(target.encodings ? { encodings: [...target.encodings] } : {}),
+    ...(target.size ? { size: { ...target.size } } : {}),
   };
 }
 

@@ -46,7 +46,7 @@ export const DEFAULT_GEOMETRY = '1280x800';
 export const LAUNCH_PRESETS = ['local-desktop'] as const;
 export const CONNECTION_TYPES = ['tcp', 'websocket'] as const;
 
-const SETTINGS_KEYS = ['timeoutMs', 'typingDelayMs', 'encodings', 'quality', 'compare', 'shared'];
+const SETTINGS_KEYS = ['timeoutMs', 'typingDelayMs', 'encodings', 'quality', 'compare', 'shared', 'size'];
 const ROOT_KEYS = ['defaults', 'targets'];
 const TARGET_KEYS = ['connection', 'password', 'username', 'ticket', 'provider', 'launch', 'matrix', 'tags', ...SETTINGS_KEYS];
 const TCP_KEYS = ['type', 'host', 'port', 'certificate', 'verifyTls'];
@@ -194,7 +194,24 @@ function readSettings(map: YamlMap, path: string, reader: Reader, base: Readonly
   }
   const shared = entry(map, 'shared');
   if (shared) settings.shared = reader.boolean(shared.value, `${path}.shared`) ?? base.shared;
+  const size = entry(map, 'size');
+  if (size) {
+    const parsed = readSize(size.value, `${path}.size`, reader);
+    if (parsed) settings.size = parsed;
+  }
   return settings;
+}
+
+/** `size: 1280x800` → { width, height }, each 1..16384. */
+function readSize(node: YamlNode, path: string, reader: Reader): { width: number; height: number } | undefined {
+  const match = node.kind === 'scalar' && typeof node.value === 'string' ? /^\s*(\d{1,5})\s*x\s*(\d{1,5})\s*$/i.exec(node.value) : null;
+  const width = match ? Number(match[1]) : 0;
+  const height = match ? Number(match[2]) : 0;
+  if (!match || width < 1 || height < 1 || width > Limits.maxFramebufferSide || height > Limits.maxFramebufferSide) {
+    reader.problem(node.at, `${path}: expected WIDTHxHEIGHT in pixels, each from 1 to ${Limits.maxFramebufferSide}, e.g. 1280x800.`);
+    return undefined;
+  }
+  return { width, height };
 }
 
 function readQuality(node: YamlNode, path: string, reader: Reader): Quality | undefined {
@@ -259,6 +276,7 @@ function readTarget(map: YamlMap, { baseName, params, at, defaults, context }: T
     ...(settings.encodings ? { encodings: settings.encodings } : {}),
     quality: settings.quality,
     compare: settings.compare,
+    ...(settings.size ? { size: { ...settings.size } } : {}),
     tags,
     shared: settings.shared,
     source: at,

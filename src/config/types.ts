@@ -29,6 +29,8 @@ export interface TargetDefaults {
   quality: Quality;
   compare: CompareSettings;
   shared: boolean;
+  /** `size: 1280x800`: the desktop size set on connect (SetDesktopSize); undefined: the server's. */
+  size?: { width: number; height: number };
 }
 
 /** A certificate (PEM) to trust for this target, besides the system's CAs. */
@@ -138,6 +140,8 @@ export interface TargetConfig {
   encodings?: string[];
   quality: Quality;
   compare: CompareSettings;
+  /** The desktop size set on connect; undefined: the server's. */
+  size?: { width: number; height: number };
   tags: string[];
   /** May several test workers drive this target at once? Default false. */
   shared: boolean;

@@ -80,3 +80,35 @@ export function clientFence(flags: number, payload: Uint8Array): Buffer {
   bytes.set(payload, 9);
   return bytes;
 }
+
+/** One screen of a SetDesktopSize layout. */
+export interface ScreenLayout {
+  id: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  flags: number;
+}
+
+/**
+ * SetDesktopSize (rfbproto): 251, padding, u16 width, u16 height, u8 screen count, padding, then
+ * per screen u32 id, u16 x, y, width, height, u32 flags.
+ */
+export function setDesktopSize(width: number, height: number, screens: readonly ScreenLayout[]): Buffer {
+  const bytes = Buffer.alloc(8 + 16 * screens.length);
+  bytes[0] = ClientMessage.SetDesktopSize;
+  bytes.writeUInt16BE(width, 2);
+  bytes.writeUInt16BE(height, 4);
+  bytes[6] = screens.length;
+  screens.forEach((screen, i) => {
+    const at = 8 + 16 * i;
+    bytes.writeUInt32BE(screen.id >>> 0, at);
+    bytes.writeUInt16BE(screen.x, at + 4);
+    bytes.writeUInt16BE(screen.y, at + 6);
+    bytes.writeUInt16BE(screen.width, at + 8);
+    bytes.writeUInt16BE(screen.height, at + 10);
+    bytes.writeUInt32BE(screen.flags >>> 0, at + 12);
+  });
+  return bytes;
+}

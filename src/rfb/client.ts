@@ -14,6 +14,7 @@ import { Encoding } from './constants.js';
 import type { CursorImage } from './encodings/cursor.js';
 import { chooseEncodings, createDecoders, type PixelEncoding } from './encodings/index.js';
 import { ClipboardChannel } from './clipboard-channel.js';
+import { DesktopSizeControl } from './desktop-size-control.js';
 import { fenceAnswerFlags, isFenceRequest } from './fence.js';
 import { Framebuffer, type Rect } from './framebuffer.js';
 import { Handshake, type HandshakeResult, type HandshakeStartTls } from './handshake.js';
@@ -81,6 +82,8 @@ export interface RFBClientEvents {
   clipboard: [text: string];
   /** The first frame has arrived: the first update that painted pixels, with no size change pending. */
   ready: [];
+  /** The server renamed its desktop (DesktopName pseudo-encoding). */
+  name: [name: string];
   /** The session ended; `error` says why unless `close()` ended it. */
   closed: [error: VNCError | undefined];
 }
@@ -92,6 +95,7 @@ const PSEUDO_ENCODINGS: readonly number[] = [
   Encoding.ExtendedDesktopSize,
   Encoding.LastRect,
   Encoding.ExtendedClipboard,
+  Encoding.DesktopName,
 ];
 
 /** Offered unless `continuousUpdates: false`: TigerVNC enables continuous updates only for clients that answer fences. */
@@ -132,6 +136,8 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   private readonly queue: ByteQueue;
   private readonly parser: ServerMessageParser;
   private readonly clipboardChannel: ClipboardChannel;
+  private readonly desktopSize: DesktopSizeControl;
+  private currentName: string;
   private damage: Rect[] = [];
   private needFullUpdate = false;
   private closing = false;
@@ -166,6 +172,8 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     this.encodings = encodings;
     this.pseudoEncodings = pseudoEncodings;
     this.framebuffer = new Framebuffer(info.serverInit.width, info.serverInit.height);
+    this.currentName = info.serverInit.name;
+    this.desktopSize = new DesktopSizeControl((bytes) => this.send(bytes), transport.remote);
     const advertised = new Set(pseudoEncodings);
     this.clipboardChannel = new ClipboardChannel((bytes) => this.send(bytes));
     this.clipboardChannel.on('text', (text) => this.emit('clipboard', text));
@@ -179,6 +187,12 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
           // The streamed area follows the framebuffer: a grown screen would otherwise stream only its old part.
           if (this.continuousUpdatesState === 'on') this.sendInBackground(enableContinuousUpdates(true, 0, 0, width, height));
           this.emit('resize', width, height);
+          this.desktopSize.resized(width, height);
+        },
+        extendedDesktopSize: (change) => this.desktopSize.changed(change),
+        desktopName: (name) => {
+          this.currentName = name;
+          this.emit('name', name);
         },
         cursorChanged: (cursor) => {
           this.cursor = cursor;
@@ -331,6 +345,27 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     return this.transport.remote;
   }
 
+  /** The desktop name: ServerInit's, or the latest the server sent (DesktopName). */
+  get desktopName(): string {
+    return this.currentName;
+  }
+
+  /** Whether the server lets clients resize its desktop (it announced ExtendedDesktopSize). */
+  get canResize(): boolean {
+    return this.desktopSize.supported;
+  }
+
+  /**
+   * Asks the server to resize the desktop (SetDesktopSize) and resolves once the framebuffer has
+   * the new size; rejects with the server's reason (VNCInputError), or a VNCTimeoutError.
+   */
+  setDesktopSize(width: number, height: number, timeoutMs: number): Promise<void> {
+    if (this.closedBecause) {
+      return Promise.reject(this.closedBecause.error ?? new VNCStateError(`The connection to ${this.remote} is closed; connect again to resize.`));
+    }
+    return this.desktopSize.request(width, height, this.framebuffer, timeoutMs);
+  }
+
   /** The clipboard text as last known (announced by the server or set by this client), if any. */
   get clipboardText(): string | undefined {
     return this.clipboardChannel.text;
@@ -470,6 +505,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     if (this.closedBecause) return;
     this.closedBecause = { error };
     clearTimeout(this.stallTimer);
+    this.desktopSize.closed(error ?? new VNCStateError(`The connection to ${this.remote} was closed before the desktop was resized.`));
     this.emit('closed', error);
   }
 

@@ -11,6 +11,8 @@ export const ClientMessage = {
   EnableContinuousUpdates: 150,
   /** rfbproto "ClientFence": here only the answer to a server's fence request. */
   ClientFence: 248,
+  /** rfbproto "SetDesktopSize": only once the server sent an ExtendedDesktopSize rectangle. */
+  SetDesktopSize: 251,
 } as const;
 
 export const ServerMessage = {
@@ -28,6 +30,7 @@ export const SecurityType = {
   Invalid: 0,
   None: 1,
   VncAuthentication: 2,
+  /** TigerVNC / RealVNC RSA-AES: AES-128, the whole session encrypted (not supported) or only the handshake. */
   RA2: 5,
   RA2ne: 6,
   Tight: 16,
@@ -37,6 +40,13 @@ export const SecurityType = {
   SASL: 20,
   MD5: 21,
   XVP: 22,
+  /** Apple Remote Desktop / rfbproto "Diffie-Hellman Authentication" (macOS Screen Sharing). */
+  AppleRemoteDesktop: 30,
+  /** UltraVNC's MS-Logon II (Windows accounts). */
+  MSLogonII: 113,
+  /** TigerVNC RSA-AES with AES-256 (whole session), and its variant encrypting only the handshake. */
+  RA256: 129,
+  RAne256: 130,
 } as const;
 
 const SECURITY_TYPE_NAMES: Record<number, string> = {
@@ -54,7 +64,8 @@ const SECURITY_TYPE_NAMES: Record<number, string> = {
   22: 'xvp',
   30: 'Apple Remote Desktop (Diffie-Hellman)',
   113: 'MSLogonII',
-  129: 'Unix Logon',
+  129: 'RA256',
+  130: 'RAne256',
 };
 
 export function securityTypeName(type: number): string {
@@ -111,6 +122,8 @@ export const Encoding = {
   LastRect: -224,
   Cursor: -239,
   ExtendedDesktopSize: -308,
+  /** The server may send its desktop name again when it changes (rfbproto "DesktopName"). */
+  DesktopName: -307,
   /** The client answers Fence messages (rfbproto "Fence"); TigerVNC needs it for continuous updates. */
   Fence: -312,
   /** The client can take continuous updates (rfbproto "ContinuousUpdates"). */

@@ -297,12 +297,13 @@ export function clientNotify(formats: number): Uint8Array {
 }
 
 /**
- * ClientCutText with *provide* for the text format: UTF-8, line ends as CRLF, a terminating NUL,
+ * ClientCutText with *provide* for the text format: UTF-8, every line end (CRLF, lone CR, lone LF)
+ * as CRLF, a terminating NUL,
  * in a zlib stream after its u32 size. Throws `VNCInputError` if the text exceeds the limit.
  */
 export function clientProvideText(text: string, options?: ExtendedClipboardLimits): Uint8Array {
   const limit = limitOf(options);
-  const utf8 = new TextEncoder().encode(text.replace(/\r?\n/g, '\r\n'));
+  const utf8 = new TextEncoder().encode(text.replace(/\r\n|\r|\n/g, '\r\n'));
   const size = utf8.length + 1;
   if (size > limit) {
     throw new VNCInputError(`Extended Clipboard provide: the text is ${size} bytes as UTF-8, larger than the ${limit}-byte limit.`);

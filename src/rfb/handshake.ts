@@ -10,8 +10,13 @@ import { clientInit, protocolVersionMessage } from './client-messages.js';
 import { Limits, type ProtocolVersion, SecurityType, securityTypeName } from './constants.js';
 import { checkDesktopSize } from './encodings/desktop-size.js';
 import { PIXEL_FORMAT_BYTES, type PixelFormat, readPixelFormat } from './pixel-format.js';
+import { AppleDHSecurity } from './security/apple-dh.js';
+import { chooseSecurityType, SUPPORTED_SECURITY_TYPES } from './security/choice.js';
+import { MsLogonIISecurity } from './security/mslogon2.js';
+import { RsaAesSecurity } from './security/rsa-aes.js';
 import { NoneSecurity } from './security/none.js';
 import type { Credentials, SecurityHandler } from './security/security.js';
+import { readTightInteractionCapabilities, TightSecurity } from './security/tight.js';
 import { VeNCryptSecurity } from './security/vencrypt.js';
 import { VncAuthSecurity } from './security/vnc-auth.js';
 
@@ -28,7 +33,7 @@ export interface HandshakeResult {
   /** What the server announced, e.g. "3.8" or "3.889". */
   serverVersion: string;
   securityType: number;
-  /** The VeNCrypt sub-type (e.g. 261 for X509Vnc) when `securityType` is 19. */
+  /** The inner security: the VeNCrypt sub-type (e.g. 261 for X509Vnc) when `securityType` is 19, Tight's authentication type (1 or 2) when it is 16. */
   securitySubtype?: number;
   /** The security in words: "VNC Authentication (2)", "VeNCrypt X509Vnc (261)". */
   securityName: string;
@@ -54,14 +59,12 @@ export interface HandshakeOptions {
   allowPlainWithoutTls?: boolean;
 }
 
-/** Security types this client implements, strongest first. */
-const SUPPORTED_SECURITY_TYPES: readonly number[] = [SecurityType.VeNCrypt, SecurityType.VncAuthentication, SecurityType.None];
 
 const VERSION_BYTES = 12;
 const SERVER_INIT_FIXED_BYTES = 24;
 const VERSION_PATTERN = /^RFB (\d{3})\.(\d{3})\n$/;
 
-type State = 'version' | 'security-types' | 'security-type-3.3' | 'security' | 'security-result' | 'server-init' | 'done';
+type State = 'version' | 'security-types' | 'security-type-3.3' | 'security' | 'security-result' | 'server-init' | 'tight-capabilities' | 'done';
 
 function printable(bytes: Uint8Array): string {
   return JSON.stringify(Buffer.from(bytes).toString('latin1'));
@@ -83,6 +86,10 @@ export class Handshake {
   private protocolVersion: ProtocolVersion = '3.8';
   private serverVersion = '';
   private security: SecurityHandler | undefined;
+  /** Whether the server just said it accepted credentials (SecurityResult OK after a type that sends them). */
+  private credentialsAccepted = false;
+  /** ServerInit, kept while a Tight server's interaction capabilities are still to come. */
+  private serverInitResult: HandshakeResult | undefined;
 
   constructor(options: HandshakeOptions, send: (bytes: Uint8Array) => void) {
     this.options = options;
@@ -136,6 +143,10 @@ export class Handshake {
         return this.readSecurityResult(queue);
       case 'server-init':
         return this.readServerInit(queue);
+      case 'tight-capabilities':
+        if (!readTightInteractionCapabilities(queue)) return false;
+        this.state = 'done';
+        return this.serverInitResult!;
       case 'done':
         throw new Error('Handshake.process called after the handshake finished');
     }
@@ -214,27 +225,9 @@ export class Handshake {
     return true;
   }
 
-  /**
-   * VeNCrypt first when the transport can start TLS: it is the only type here that can encrypt the
-   * session (TigerVNC's default [VeNCrypt, VNC Authentication] gets TLSVnc, like TigerVNC's own
-   * viewer picks). Then, with a password, VNC Authentication; without one, None where the server
-   * allows it. VeNCrypt without TLS is the last resort: its sub-types 1, 2 and 256 may still work.
-   */
+  /** See SECURITY_PREFERENCE (security/choice.ts) and the README's "Security types". */
   private chooseSecurityType(offered: number[]): number {
-    const { password } = this.options.credentials;
-    const usable = SUPPORTED_SECURITY_TYPES.filter((type) => offered.includes(type));
-    const others = usable.filter((type) => type !== SecurityType.VeNCrypt);
-    const chosen =
-      this.options.tls && usable.includes(SecurityType.VeNCrypt)
-        ? SecurityType.VeNCrypt
-        : ((password ? others[0] : (others.find((type) => type === SecurityType.None) ?? others[0])) ?? usable[0]);
-    if (chosen === undefined) {
-      throw new VNCAuthenticationError(
-        `The server offers security types ${offered.map(securityTypeName).join(', ')}; this client supports ` +
-          `${SUPPORTED_SECURITY_TYPES.map(securityTypeName).join(', ')}. Configure the server to allow one of these.`,
-      );
-    }
-    return chosen;
+    return chooseSecurityType(offered, { credentials: this.options.credentials, tlsAvailable: this.options.tls !== undefined });
   }
 
   private readSecurityType33(queue: ByteQueue): boolean {
@@ -267,6 +260,19 @@ export class Handshake {
       case SecurityType.VeNCrypt:
         this.security = new VeNCryptSecurity({ credentials, tlsAvailable: tls !== undefined, allowPlainWithoutTls });
         break;
+      case SecurityType.Tight:
+        this.security = new TightSecurity(credentials);
+        break;
+      case SecurityType.AppleRemoteDesktop:
+        this.security = new AppleDHSecurity(credentials);
+        break;
+      case SecurityType.MSLogonII:
+        this.security = new MsLogonIISecurity(credentials);
+        break;
+      case SecurityType.RA2ne:
+      case SecurityType.RAne256:
+        this.security = new RsaAesSecurity(type, credentials);
+        break;
       default:
         throw new Error(`Bug: no handler for security type ${type}`);
     }
@@ -295,6 +301,8 @@ export class Handshake {
     const status = queue.peekU32();
     if (status === 0) {
       queue.skip(4);
+      // Handlers that send credentials have a hint for when they are rejected.
+      this.credentialsAccepted = this.security?.failureHint !== undefined;
       this.sendClientInit();
       return true;
     }
@@ -308,7 +316,8 @@ export class Handshake {
       queue.skip(4);
     }
     const hint = this.security?.failureHint ? ` ${this.security.failureHint}` : '';
-    const via = this.security?.type === SecurityType.VeNCrypt ? ` (${this.security.name})` : '';
+    // Types that run another inside (VeNCrypt, Tight) say which.
+    const via = this.security?.subtype !== undefined ? ` (${this.security.name})` : '';
     throw new VNCAuthenticationError(`Authentication failed${via}${reason ? `: ${reason}` : ''}.${hint}`);
   }
 
@@ -317,12 +326,46 @@ export class Handshake {
     this.state = 'server-init';
   }
 
+  /**
+   * What makes a ServerInit impossible, or undefined: a name over the limit, a size over the limit,
+   * a pixel format no server sends.
+   */
+  private impossibleServerInit(queue: ByteQueue): string | undefined {
+    const nameLength = queue.peekU32(20);
+    if (nameLength > Limits.maxDesktopNameBytes) return `The server's desktop name is ${nameLength} bytes, more than the ${Limits.maxDesktopNameBytes}-byte limit.`;
+    const width = queue.peekU16(0);
+    const height = queue.peekU16(2);
+    if (width > Limits.maxFramebufferSide || height > Limits.maxFramebufferSide) {
+      return `ServerInit announces a ${width}x${height} desktop, larger than the ${Limits.maxFramebufferSide}x${Limits.maxFramebufferSide} limit.`;
+    }
+    const bitsPerPixel = queue.peekU8(4);
+    const trueColour = queue.peekU8(7);
+    if (![8, 16, 32].includes(bitsPerPixel) || trueColour > 1) {
+      return `ServerInit announces a pixel format with ${bitsPerPixel} bits per pixel and true-colour flag ${trueColour} (RFC 6143 allows 8, 16 or 32, and 0 or 1).`;
+    }
+    return undefined;
+  }
+
+  /**
+   * An impossible ServerInit right after the server accepted credentials: the likeliest reason is
+   * a server that rejected them without saying so and went on with something else (wayvnc 0.5 /
+   * neatvnc over TLS answers "OK" to a wrong password, then sends garbage).
+   */
+  private silentRejection(problem: string): VNCAuthenticationError {
+    const security = this.security!;
+    return new VNCAuthenticationError(
+      `The server said it accepted the credentials (${security.name}), then sent an impossible ServerInit: ${problem} ` +
+        'That is what a server that rejected the credentials without saying so looks like: wayvnc (neatvnc 0.5) answers a wrong ' +
+        `username or password over TLS this way. ${security.failureHint ?? 'Check the credentials.'}`,
+      { cause: new VNCProtocolError(problem) },
+    );
+  }
+
   private readServerInit(queue: ByteQueue): boolean | HandshakeResult {
     if (!queue.has(SERVER_INIT_FIXED_BYTES)) return false;
+    const problem = this.impossibleServerInit(queue);
+    if (problem) throw this.credentialsAccepted ? this.silentRejection(problem) : new VNCProtocolError(problem);
     const nameLength = queue.peekU32(20);
-    if (nameLength > Limits.maxDesktopNameBytes) {
-      throw new VNCProtocolError(`The server's desktop name is ${nameLength} bytes, more than the ${Limits.maxDesktopNameBytes}-byte limit.`);
-    }
     if (!queue.has(SERVER_INIT_FIXED_BYTES + nameLength)) return false;
     const width = queue.u16();
     const height = queue.u16();
@@ -330,8 +373,7 @@ export class Handshake {
     const pixelFormat = readPixelFormat(queue.view(PIXEL_FORMAT_BYTES));
     queue.skip(4);
     const name = Buffer.from(queue.view(nameLength)).toString('utf8');
-    this.state = 'done';
-    return {
+    const result: HandshakeResult = {
       protocolVersion: this.protocolVersion,
       serverVersion: this.serverVersion,
       securityType: this.security!.type,
@@ -339,5 +381,13 @@ export class Handshake {
       securityName: this.security!.name,
       serverInit: { width, height, pixelFormat, name },
     };
+    // Tight security: the server's interaction capabilities follow ServerInit.
+    if (this.security!.type === SecurityType.Tight) {
+      this.serverInitResult = result;
+      this.state = 'tight-capabilities';
+      return true;
+    }
+    this.state = 'done';
+    return result;
   }
 }

@@ -10,7 +10,7 @@ import type { ByteQueue } from './byte-queue.js';
 import { Encoding, Limits, ServerMessage } from './constants.js';
 import { readCursor, type CursorImage } from './encodings/cursor.js';
 import type { Decoder, RectangleInProgress } from './encodings/decoder.js';
-import { checkDesktopSize, skipExtendedDesktopSize } from './encodings/desktop-size.js';
+import { checkDesktopSize, DesktopSizeReason, DesktopSizeStatus, readExtendedDesktopSize, type DesktopScreen } from './encodings/desktop-size.js';
 import { decodeLatin1, parseExtendedClipboard, type ExtendedClipboardMessage } from './extended-clipboard.js';
 import type { Framebuffer, Rect } from './framebuffer.js';
 
@@ -39,6 +39,22 @@ export interface ServerMessageHandler {
   fence?(flags: number, payload: Uint8Array): void;
   /** An EndOfContinuousUpdates (only with ContinuousUpdates advertised). */
   endOfContinuousUpdates?(): void;
+  /**
+   * An ExtendedDesktopSize rectangle: why (`reason`: 0 server, 1 this client's SetDesktopSize, 2
+   * another client), the status of this client's request (0 when reason is not 1), the size and
+   * the screen layout. Reported after the framebuffer was resized (when it was).
+   */
+  extendedDesktopSize?(change: ExtendedDesktopSizeChange): void;
+  /** A DesktopName rectangle: the server's desktop name changed. */
+  desktopName?(name: string): void;
+}
+
+export interface ExtendedDesktopSizeChange {
+  reason: number;
+  status: number;
+  width: number;
+  height: number;
+  screens: DesktopScreen[];
 }
 
 export interface ServerMessageParserOptions {
@@ -233,9 +249,28 @@ export class ServerMessageParser {
         return {
           name: 'ExtendedDesktopSize',
           decode: (rect, queue) => {
-            if (!skipExtendedDesktopSize(queue)) return false;
-            // y is the status of a client's own request; a non-zero status changes nothing.
-            return rect.y === 0 ? this.resize(rect, 'ExtendedDesktopSize') : true;
+            const screens = readExtendedDesktopSize(queue);
+            if (!screens) return false;
+            // x is the reason; y the status of this client's own request, where a failure changes nothing.
+            const status = rect.x === DesktopSizeReason.ThisClient ? rect.y : DesktopSizeStatus.Ok;
+            if (status === DesktopSizeStatus.Ok) this.resize(rect, 'ExtendedDesktopSize');
+            this.handler.extendedDesktopSize?.({ reason: rect.x, status, width: rect.width, height: rect.height, screens });
+            return true;
+          },
+        };
+      case Encoding.DesktopName:
+        return {
+          name: 'DesktopName',
+          decode: (_rect, queue) => {
+            if (!queue.has(4)) return false;
+            const length = queue.peekU32();
+            if (length > Limits.maxDesktopNameBytes) {
+              throw new VNCProtocolError(`The server's new desktop name is ${length} bytes, more than the ${Limits.maxDesktopNameBytes}-byte limit.`);
+            }
+            if (!queue.has(4 + length)) return false;
+            queue.skip(4);
+            this.handler.desktopName?.(Buffer.from(queue.view(length)).toString('utf8'));
+            return true;
           },
         };
       case Encoding.Cursor:

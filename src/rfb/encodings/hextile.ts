@@ -14,7 +14,10 @@ const Subencoding = {
   AnySubrects: 8,
   SubrectsColoured: 16,
 } as const;
-/** Bits Hextile does not define (a non-raw tile with any of them set is not Hextile). */
+/**
+ * Bits Hextile does not define. A tile with any of them set is not Hextile, Raw bit or not: it is
+ * refused as soon as its mask byte arrives, instead of waiting for a raw tile that may never come.
+ */
 const UNDEFINED_BITS = 0xe0;
 
 /**
@@ -45,6 +48,14 @@ class HextileDecoder implements Decoder {
     while (end < tiles) {
       const column = end % columns;
       const row = (end - column) / columns;
+      if (length < available) {
+        const mask = queue.peekU8(length);
+        if (mask & UNDEFINED_BITS) {
+          throw new VNCProtocolError(
+            `${describeTile(rect, end, column * TILE_SIDE, row * TILE_SIDE, tileWidth(rect, column), tileHeight(rect, row))}: subencoding mask 0x${mask.toString(16).padStart(2, '0')} sets bits Hextile does not define.`,
+          );
+        }
+      }
       const tileBytes = tileLength(queue, length, available, tileWidth(rect, column), tileHeight(rect, row));
       if (tileBytes === 0 || length + tileBytes > available) break;
       length += tileBytes;
@@ -74,7 +85,6 @@ class HextileDecoder implements Decoder {
       painter.copy(x, y, width, height, bytes, offset);
       return offset + width * height * BYTES_PER_PIXEL;
     }
-    if (mask & UNDEFINED_BITS) throw new VNCProtocolError(`${describeTile(rect, tile, tileX, tileY, width, height)}: subencoding mask 0x${mask.toString(16).padStart(2, '0')} sets bits Hextile does not define.`);
     if (mask & Subencoding.BackgroundSpecified) {
       this.background = readPixel(bytes, offset);
       this.hasBackground = true;

@@ -5,7 +5,7 @@ import type { Decoder } from './decoder.js';
 import { createHextileDecoder } from './hextile.js';
 import { rawDecoder } from './raw.js';
 import { createRREDecoder } from './rre.js';
-import { createTightDecoder } from './tight.js';
+import { createTightDecoder, createTightPNGDecoder } from './tight.js';
 import { createZlibDecoder } from './zlib.js';
 import { createZRLEDecoder } from './zrle.js';
 
@@ -21,6 +21,8 @@ export interface PixelEncoding {
 export const PIXEL_ENCODINGS: readonly PixelEncoding[] = [
   { name: 'copyrect', number: Encoding.CopyRect, create: () => copyRectDecoder },
   { name: 'tight', number: Encoding.Tight, create: createTightDecoder },
+  // After Tight: servers that speak both keep to the first listed (QEMU); proven against QEMU's TightPNG.
+  { name: 'tightpng', number: Encoding.TightPNG, create: createTightPNGDecoder },
   { name: 'zrle', number: Encoding.ZRLE, create: createZRLEDecoder },
   { name: 'hextile', number: Encoding.Hextile, create: createHextileDecoder },
   { name: 'zlib', number: Encoding.Zlib, create: createZlibDecoder },

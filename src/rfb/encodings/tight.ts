@@ -56,7 +56,9 @@ function describe(name: string, rect: RectangleInProgress): string {
 }
 
 /**
- * Tight (encoding 7), and TightPNG (-260), which replaces basic compression with PNG.
+ * Tight (encoding 7), and TightPNG (-260), which adds PNG (type 10). noVNC's TightPNG refuses basic
+ * compression, but QEMU 7.2 sends it in TightPNG (its gradient filter with `lossy=on` and no JPEG
+ * quality level), so both decode it, each with its own four zlib streams.
  *
  * One rectangle: a compression-control byte (low nibble: zlib streams to reset; high nibble: the
  * compression type), then a fill colour, a JPEG, or "basic" pixel data: an optional filter (copy,
@@ -79,7 +81,7 @@ class TightDecoder implements Decoder {
   constructor(png: boolean) {
     this.png = png;
     this.name = png ? 'TightPNG' : 'Tight';
-    this.streams = png ? [] : [0, 1, 2, 3].map((id) => new InflateStream(`Tight stream ${id}`));
+    this.streams = [0, 1, 2, 3].map((id) => new InflateStream(`${this.name} stream ${id}`));
   }
 
   decode(rect: RectangleInProgress, queue: ByteQueue, framebuffer: Framebuffer): boolean {
@@ -141,9 +143,6 @@ class TightDecoder implements Decoder {
         `${describe(this.name, rect)}: compression type ${type} (control byte 0x${control.toString(16).padStart(2, '0')}) is not defined in ${this.name} ` +
           `(0–7 basic, 8 fill, 9 JPEG${this.png ? ', 10 PNG' : ''}).`,
       );
-    }
-    if (this.png && type <= Compression.BasicMax) {
-      throw new VNCProtocolError(`${describe(this.name, rect)}: basic compression (control byte 0x${control.toString(16).padStart(2, '0')}) is not part of TightPNG, which sends fill, JPEG and PNG only.`);
     }
     if (rect.width > TIGHT_MAX_WIDTH) {
       throw new VNCProtocolError(`${describe(this.name, rect)}: Tight sends rectangles at most ${TIGHT_MAX_WIDTH} pixels wide except with fill compression.`);
@@ -284,7 +283,7 @@ export function createTightDecoder(): Decoder {
   return new TightDecoder(false);
 }
 
-/** A TightPNG decoder for one connection: fill, JPEG and PNG rectangles, no zlib streams. */
+/** A TightPNG decoder for one connection: Tight plus PNG rectangles (its own four zlib streams). */
 export function createTightPNGDecoder(): Decoder {
   return new TightDecoder(true);
 }

@@ -6,7 +6,8 @@ import type { Credentials, SecurityHandler } from './security.js';
 /**
  * The Plain message (VeNCrypt sub-type 256, and inside TLSPlain / X509Plain): u32 username
  * length, u32 password length, then the username and the password, both UTF-8. The password
- * travels as it is: only ever send it inside TLS (see VeNCryptSecurity).
+ * travels as it is: only ever send it inside TLS (see VeNCryptSecurity). An empty password is a
+ * valid value when a username is given (accounts without a password; the server decides).
  */
 export function plainMessage(username: string, password: string): Buffer {
   const user = Buffer.from(username, 'utf8');
@@ -30,7 +31,7 @@ export class PlainSecurity implements SecurityHandler {
 
   process(_queue: ByteQueue, send: (bytes: Uint8Array) => void): boolean {
     const { username, password } = this.credentials;
-    if (!username || password === undefined || password === '') {
+    if (!username || password === undefined) {
       throw new VNCAuthenticationError(
         'The server requires a username and password (VeNCrypt Plain) but ' +
           `${!username ? 'no username' : 'no password'} was given. Pass \`username\` and \`password\`.`,

@@ -79,7 +79,8 @@ function unusableBecause(subtype: number, options: VeNCryptOptions): string | un
   if (!info) return 'not supported by this client';
   if (info.transport !== 'clear' && !options.tlsAvailable) return 'needs TLS, which this transport cannot start';
   const { username, password } = options.credentials;
-  if (info.auth === 'plain' && (!username || !password)) return 'needs a username and a password';
+  // An empty password is a valid Plain password (the server decides); a missing one is not.
+  if (info.auth === 'plain' && (!username || password === undefined)) return 'needs a username and a password';
   if (info.auth === 'vnc' && !password) return 'needs a password';
   if (info.auth === 'plain' && info.transport === 'clear' && !options.allowPlainWithoutTls) {
     return 'would send the password unencrypted, which this client refuses unless allowPlainWithoutTls is set';

@@ -12,6 +12,11 @@ function reverseBits(byte: number): number {
   return reversed;
 }
 
+/** A DES key as VNC's DES code wants it: each byte's bits reversed (VNC Authentication, MS-Logon II). */
+export function reverseKeyBits(key: Uint8Array): Buffer {
+  return Buffer.from(Array.from(key, reverseBits));
+}
+
 /**
  * The response to a VNC Authentication challenge: the challenge encrypted with DES, keyed by the
  * first 8 bytes of the password with each byte's bits reversed. Node's OpenSSL 3 has no plain
@@ -27,8 +32,8 @@ export function vncAuthResponse(password: string, challenge: Uint8Array): Buffer
   }
   const key = Buffer.alloc(8);
   Buffer.from(password.slice(0, 8), 'latin1').copy(key);
-  for (let i = 0; i < 8; i++) key[i] = reverseBits(key[i]);
-  const cipher = createCipheriv('des-ede3-ecb', Buffer.concat([key, key, key]), null);
+  const reversed = reverseKeyBits(key);
+  const cipher = createCipheriv('des-ede3-ecb', Buffer.concat([reversed, reversed, reversed]), null);
   cipher.setAutoPadding(false);
   return Buffer.concat([cipher.update(challenge), cipher.final()]);
 }
