@@ -155,7 +155,6 @@ function autoType(syms) {
 function outputMods(combo) {
   return (combo & SHIFT ? 1 : 0) | (combo & LEVEL3 ? 2 : 0);
 }
-const popcount = (n) => (n & 1) + ((n >> 1) & 1) + ((n >> 2) & 1);
 
 function layoutEntries(text, scancodes, description) {
   const keycodes = new Map();
@@ -187,10 +186,16 @@ function layoutEntries(text, scancodes, description) {
       }
       if (plain < 0 && caps < 0) return;
       const lessUsual = keyName === 'LSGT' || keyName.startsWith('KP') || isKeypad(keysym) ? 1 : 0;
-      candidates.push({ keysym, scancode, plain, caps, rank: [lessUsual, popcount(Math.max(plain, 0)), keycode] });
+      // Fewest modifiers first, Shift before AltGr. Among AltGr choices, keys other than the a–z
+      // letter keys win: xkb's generic "latin" AltGr extras sit on the letter keys (AltGr+Q = @ on
+      // it, fr, es, se), while the symbol a national keyboard prints there (AltGr+ò, AltGr+0,
+      // AltGr+2) is on another key; consoles and other systems often know only that one.
+      const cost = plain < 0 ? 9 : (plain & 1) + (plain & 2 ? 2 : 0);
+      const letterKey = syms[0] !== undefined && syms[0] >= 0x61 && syms[0] <= 0x7a ? 1 : 0;
+      candidates.push({ keysym, scancode, plain, caps, rank: [lessUsual, cost, cost >= 2 ? letterKey : 0, keycode] });
     });
   }
-  candidates.sort((x, y) => x.rank[0] - y.rank[0] || x.rank[1] - y.rank[1] || x.rank[2] - y.rank[2]);
+  candidates.sort((x, y) => x.rank[0] - y.rank[0] || x.rank[1] - y.rank[1] || x.rank[2] - y.rank[2] || x.rank[3] - y.rank[3]);
   const chosen = new Map();
   for (const c of candidates) if (!chosen.has(c.keysym)) chosen.set(c.keysym, c);
   return { description, entries: [...chosen.values()].sort((a, b) => a.scancode - b.scancode || a.keysym - b.keysym) };
