@@ -25,6 +25,16 @@ declare -A PACKAGES=(
   [openssl]=openssl
   [vncsnapshot]=vncsnapshot
   [strace]=strace
+  # The Linux guest (specs/support/linux-guest.ts): busybox initramfs, console keymaps
+  [busybox]=busybox-static
+  [cpio]=cpio
+  [loadkeys]=kbd
+  # wayvnc on a headless sway (specs/support/wayvnc.ts)
+  [sway]=sway
+  [wayvnc]=wayvnc
+  [foot]=foot
+  [grim]=grim
+  [wl-paste]=wl-clipboard
 )
 missing=()
 for command in "${!PACKAGES[@]}"; do
@@ -32,6 +42,9 @@ for command in "${!PACKAGES[@]}"; do
 done
 # ImageMagick: /usr/local/bin may hold a stand-in `convert`, so look for the Debian one.
 [ -x /usr/bin/convert ] || missing+=(imagemagick)
+# The guest's kernel and its keymap sources are files, not commands.
+compgen -G '/boot/vmlinuz-*' >/dev/null || missing+=(linux-image-amd64)
+[ -d /usr/share/keymaps/i386 ] || missing+=(console-data)
 
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
