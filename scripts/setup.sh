@@ -25,6 +25,7 @@ declare -A PACKAGES=(
   [openssl]=openssl
   [vncsnapshot]=vncsnapshot
   [strace]=strace
+  [ckbcomp]=console-setup
   # The Linux guest (specs/support/linux-guest.ts): busybox initramfs, console keymaps
   [busybox]=busybox-static
   [cpio]=cpio
