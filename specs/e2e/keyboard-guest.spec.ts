@@ -123,8 +123,10 @@ test.describe('QEMU guest: Caps Lock', () => {
   let vnc: VNCAgentBridge;
 
   test.beforeAll(async () => {
-    guest = await startLinuxGuest({ keymap: 'xkb-de', mode: 'sink', timeoutMs: 150_000 });
-    vnc = await new VNCAgentBridge({ host: '127.0.0.1', port: guest.qemu.vncPort, keyboardLayout: 'de', timeoutMs: 20_000 }).connect();
+    // console-data's `us`: its Caps Lock key is the kernel's Caps_Lock, which lights the LED QEMU
+    // reports. (Debian's console-setup keymaps make it CtrlL_Lock, which lights no LED: no client can know then.)
+    guest = await startLinuxGuest({ keymap: 'us', mode: 'sink', timeoutMs: 150_000 });
+    vnc = await new VNCAgentBridge({ host: '127.0.0.1', port: guest.qemu.vncPort, keyboardLayout: 'us', timeoutMs: 20_000 }).connect();
   });
 
   test.afterAll(async () => {
@@ -138,7 +140,7 @@ test.describe('QEMU guest: Caps Lock', () => {
     await waitForCapsLock(vnc, true);
     expect(vnc.keyboard.locks).toMatchObject({ known: true, capsLock: true });
     const marker = await syncSink(vnc, guest);
-    const line = 'Hello World ÄÖÜ äöü Zy 123 !"§ é€@';
+    const line = 'Hello World aBcD Zy 123 !@#';
     await vnc.keyboard.type(`${line}\n`);
     await waitForText(guest, `${line}\n`, vnc);
     expect(outputAfter(guest, marker)).toBe(`${line}\n`);
