@@ -29,6 +29,7 @@ declare -A PACKAGES=(
   [Xtightvnc]=tightvncserver
   [tightvncpasswd]=tightvncserver
   [xprop]=x11-utils
+  [ckbcomp]=console-setup
   # The Linux guest (specs/support/linux-guest.ts): busybox initramfs, console keymaps
   [busybox]=busybox-static
   [cpio]=cpio

@@ -41,7 +41,9 @@ export {
 export { expandUrlTemplate, maskUrl, templatePlaceholders } from './transport/url-template.js';
 export type { TlsTrust } from './transport/tls.js';
 export type { Mouse, MouseButton, Point, ClickOptions, DragOptions, ClickImageOptions } from './bridge/mouse.js';
-export type { Keyboard, TypeOptions } from './bridge/keyboard.js';
+export type { Keyboard, TypeOptions, TypeResult, TypeVia, KeyboardLocks } from './bridge/keyboard.js';
+export { KEYBOARD_LAYOUT_NAMES, type KeyboardLayoutName } from './rfb/keyboard-layouts/index.js';
+export { keysymByName, keysymName, codePointOfKeysym } from './rfb/keysym-table.js';
 export type { Scroll, ScrollOptions } from './bridge/scroll.js';
 export type { Clipboard, GetTextOptions } from './bridge/clipboard.js';
 export type { Screen, CaptureOptions, ScreenshotOptions, WaitForChangeOptions, WaitForStableOptions } from './bridge/screen.js';

@@ -21,7 +21,11 @@ import { delay, runChecked } from './processes.js';
 import { startQemu, type QemuServer } from './qemu.js';
 
 export interface LinuxGuestOptions {
-  /** Console keymap the guest loads (a console-data name: `us`, `de`, `fr`, `uk`, …). Default `us`. */
+  /**
+   * Console keymap the guest loads: a console-data name (`us`, `de`, `fr`, `uk`, …), or `xkb-LAYOUT`
+   * (`xkb-de`, `xkb-fr`, …) for the console keymap Debian's console-setup makes from the xkb layout
+   * (`ckbcomp`, package console-setup): what a Debian VM configured for that layout has. Default `us`.
+   */
   keymap?: string;
   /** `shell` (default): a shell reads the console, output to serial. `sink`: the console is copied to serial. */
   mode?: 'shell' | 'sink';
@@ -99,7 +103,9 @@ async function buildInitramfs(keymap: string): Promise<string> {
   for (const sub of ['bin', 'proc', 'sys', 'dev', 'keymaps']) await mkdir(join(root, sub), { recursive: true });
   if (!existsSync('/bin/busybox') && !existsSync('/usr/bin/busybox')) throw new Error('linux-guest: no busybox (install the Debian package busybox-static)');
   await copyFile(existsSync('/bin/busybox') ? '/bin/busybox' : '/usr/bin/busybox', join(root, 'bin', 'busybox'));
-  const compiled = await runChecked('loadkeys', ['-b', '-u', keymap], { timeoutMs: 20_000 });
+  const compiled = keymap.startsWith('xkb-')
+    ? await runChecked('sh', ['-c', `ckbcomp -model pc105 "${keymap.slice(4)}" | loadkeys -b -u`], { timeoutMs: 20_000 })
+    : await runChecked('loadkeys', ['-b', '-u', keymap], { timeoutMs: 20_000 });
   await writeFile(join(root, 'keymaps', `${keymap}.bmap`), compiled.stdoutBuffer);
   await writeFile(join(root, 'init'), INIT);
   await chmod(join(root, 'init'), 0o755);
@@ -124,7 +130,7 @@ export async function startLinuxGuest(options: LinuxGuestOptions = {}): Promise<
       '-m', '256',
       '-kernel', findKernel(),
       '-initrd', image,
-      '-append', `console=tty1 quiet loglevel=0 mitigations=off kmap=${keymap} guestmode=${mode}`,
+      '-append', `console=tty1 quiet loglevel=0 mitigations=off nohz=off kmap=${keymap} guestmode=${mode}`,
       '-serial', `file:${serialPath}`,
     ],
   });

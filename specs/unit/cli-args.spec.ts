@@ -76,6 +76,7 @@ test.describe('global options', () => {
       username: 'me',
       timeoutMs: 2500,
       typingDelayMs: 0,
+      keyboardLayout: undefined,
       shared: false,
       debug: true,
       json: true,
@@ -624,6 +625,7 @@ test.describe('targets: --target NAME [--config FILE] and the targets command', 
     });
     expect(parse(['--target', 'vm', '--typing-delay', '0', '--exclusive', '--json', '--debug', 'type', 'x']).globals).toMatchObject({
       typingDelayMs: 0,
+      keyboardLayout: undefined,
       shared: false,
       json: true,
       debug: true,

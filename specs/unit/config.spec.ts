@@ -480,7 +480,7 @@ test.describe('mistakes, each with file:line:column', () => {
       '5:5: targets.a: unknown key "pasword". Did you mean "password"?',
       '6:5: targets.a: unknown key "host". It belongs inside `connection:`.',
       '7:5: targets.a: unknown key "timeout". Did you mean "timeoutMs"?',
-      '8:5: targets.a: unknown key "zzz". Allowed: connection, password, username, ticket, provider, launch, matrix, tags, timeoutMs, typingDelayMs, encodings, quality, compare, shared, size.',
+      '8:5: targets.a: unknown key "zzz". Allowed: connection, password, username, ticket, provider, launch, matrix, tags, timeoutMs, typingDelayMs, encodings, quality, compare, shared, size, keyboardLayout, pasteChord.',
       '10:60: targets.b.connection.vars.host: "host" is not a var: write `host:` in the connection.',
       '11:36: targets.b.launch: unknown key "geometry". Only `preset: local-desktop` takes it.',
     ]);

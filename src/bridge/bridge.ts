@@ -57,6 +57,16 @@ export interface VNCAgentBridgeOptions {
    * baselines are the same size everywhere; connect() fails when the server refuses.
    */
   size?: DesktopSize;
+  /**
+   * The remote system's keyboard layout: "us", "gb", "de", "de-nodeadkeys", "fr", "es", "it", "ch",
+   * "se", "fi", "no", "dk", "jp" (KEYBOARD_LAYOUT_NAMES). Set it for servers with a fixed layout
+   * (QEMU/Proxmox VM consoles, wayvnc): text is then typed with the keys that make each character
+   * on that layout — by scancode where the server takes QEMU Extended Key Events — and a character
+   * the layout cannot type is an error instead of a silent drop. Default: none (keysyms only).
+   */
+  keyboardLayout?: string;
+  /** The chord that pastes on the remote side, for `keyboard.type(text, { via: 'clipboard' })`. Default "ctrl+v". */
+  pasteChord?: string;
 }
 
 export interface DesktopSize {
@@ -156,7 +166,11 @@ export class VNCAgentBridge implements AsyncDisposable {
     this.timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'VNCAgentBridge');
     const context: BridgeContext = { session: () => this.session(), timeoutMs: this.timeoutMs, details: this.actionDetails };
     this.mouse = new Mouse(context);
-    this.keyboard = new Keyboard(context, options.typingDelayMs);
+    this.keyboard = new Keyboard(context, {
+      typingDelayMs: options.typingDelayMs,
+      keyboardLayout: options.keyboardLayout,
+      pasteChord: options.pasteChord,
+    });
     this.scroll = new Scroll(this.mouse);
     this.clipboard = new Clipboard(context);
     this.screen = new Screen(context);

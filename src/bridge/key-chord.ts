@@ -15,12 +15,15 @@ import {
   isShiftedOnUSLayout,
   keysymForCodePoint,
 } from '../rfb/keysyms.js';
+import { isCaseAmbiguousKeysymName, keysymByName } from '../rfb/keysym-table.js';
 import { editDistance } from './suggest.js';
 
 /** One RFB KeyEvent to send: press (`down: true`) or release (`down: false`) of `keysym`. */
 export interface KeyEvent {
   keysym: number;
   down: boolean;
+  /** The key's XT scancode, sent with the keysym where the server takes QEMU Extended Key Events. */
+  scancode?: number;
 }
 
 const README_HINT = 'Key names are listed in the README (Keys).';
@@ -32,8 +35,10 @@ const MAX_SUGGESTIONS = 3;
  * The keysym for one key name:
  * 1. a name from the table (case-insensitive, surrounding spaces ignored): "Enter", "esc",
  *    "Page_Up", "KP_Enter", "ctrl", "altgr", "volumeup", "XF86AudioRaiseVolume", "plus", ...;
- * 2. a single character, case kept ("a" is 0x61, "A" is 0x41, "€" is 0x10020ac, " " is space);
- * 3. a keysym number written in hex, "0xff0d", or a code point written "U+20AC".
+ * 2. a single character, case kept ("a" is 0x61, "A" is 0x41, "€" is EuroSign 0x20ac, " " is space);
+ * 3. any X11 keysym name as keysymdef.h spells it ("EuroSign", "eacute", "dead_grave", "Cyrillic_a");
+ *    case-insensitive only where that is unambiguous;
+ * 4. a keysym number written in hex, "0xff0d", or a code point written "U+20AC".
  *
  * Throws `VNCInputError` for anything else, suggesting the closest known names.
  */
@@ -168,6 +173,16 @@ function resolveKeyIn(name: string, chord: string | undefined): number {
       const reason = error instanceof Error ? error.message : String(error);
       throw new VNCInputError(`Key ${formatCodePoint(single)}${context} cannot be pressed: ${reason}`, { cause: error });
     }
+  }
+
+  // Any X11 keysym name as keysymdef.h spells it: "EuroSign", "eacute", "dead_grave", "Cyrillic_a".
+  const x11 = keysymByName(trimmed);
+  if (x11 !== undefined) return x11;
+  if (isCaseAmbiguousKeysymName(trimmed)) {
+    throw new VNCInputError(
+      `Key name "${trimmed}"${context} names different keysyms depending on case (e.g. "eacute" is é, "Eacute" is É): ` +
+        'write it exactly as keysymdef.h spells it.',
+    );
   }
 
   if (/^0x[0-9a-f]+$/i.test(trimmed)) {

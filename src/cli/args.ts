@@ -8,6 +8,7 @@ import { keyEventsForText, parseChord } from '../bridge/key-chord.js';
 import type { MouseButton, Point } from '../bridge/mouse.js';
 import { VNCConfigError } from '../errors.js';
 import { PIXEL_ENCODINGS } from '../rfb/encodings/index.js';
+import { KEYBOARD_LAYOUT_NAMES } from '../rfb/keyboard-layouts/index.js';
 import type { Rect } from '../rfb/framebuffer.js';
 import type { CompressionLevel, Quality } from '../rfb/quality.js';
 import { expandUrlTemplate, maskUrl, templatePlaceholders } from '../transport/url-template.js';
@@ -42,6 +43,8 @@ export interface GlobalOptions {
   timeoutMs: number;
   /** undefined: the library's default. */
   typingDelayMs: number | undefined;
+  /** --layout: the remote keyboard layout ("us", "de", …); undefined: none (or the target's). */
+  keyboardLayout: string | undefined;
   /** ClientInit shared flag (false with --exclusive). */
   shared: boolean;
   debug: boolean;
@@ -280,6 +283,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   username: { type: 'string', value: 'USER', help: 'user name, for servers that ask for one' },
   timeout: { type: 'string', value: 'SECONDS', help: `limit for connecting and for each wait (default ${DEFAULT_TIMEOUT_SECONDS})` },
   'typing-delay': { type: 'string', value: 'MS', help: 'pause after each typed character (default 33, about 30 keys/s)' },
+  layout: { type: 'string', value: 'NAME', help: `the remote keyboard layout, for VM consoles and other fixed-layout servers: ${KEYBOARD_LAYOUT_NAMES.join(', ')}` },
   encodings: {
     type: 'string',
     value: 'LIST',
@@ -629,6 +633,7 @@ function parseGlobals(
   const timeoutMs = timeoutText === undefined ? undefined : Math.max(1, seconds(timeoutText, '--timeout', usage, true));
   const typingDelayText = string('typing-delay');
   const typingDelayMs = typingDelayText === undefined ? undefined : milliseconds(typingDelayText, '--typing-delay', usage, false);
+  const keyboardLayout = parseLayout(string('layout'), usage);
   if (target !== undefined) {
     return {
       host: DEFAULT_HOST,
@@ -637,6 +642,7 @@ function parseGlobals(
       username: undefined,
       timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000,
       typingDelayMs,
+      keyboardLayout,
       shared: !values.has('exclusive'),
       debug: values.has('debug'),
       json: values.has('json'),
@@ -691,6 +697,7 @@ function parseGlobals(
     username: string('username'),
     timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000,
     typingDelayMs,
+    keyboardLayout,
     shared: !values.has('exclusive'),
     debug: values.has('debug'),
     json: values.has('json'),
@@ -955,6 +962,15 @@ function parseCommand(
     case 'targets':
       throw new Error(`unreachable: ${name} is handled by parseCommandLine`);
   }
+}
+
+function parseLayout(text: string | undefined, usage: string): string | undefined {
+  if (text === undefined) return undefined;
+  const name = text.trim().toLowerCase();
+  if (!(KEYBOARD_LAYOUT_NAMES as readonly string[]).includes(name)) {
+    throw new UsageError(`--layout: unknown keyboard layout ${quote(text)}; use one of ${KEYBOARD_LAYOUT_NAMES.join(', ')}`, usage);
+  }
+  return name;
 }
 
 /** Rejects text with characters no key can type (control characters other than \n, \r, \t). */

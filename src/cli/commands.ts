@@ -83,7 +83,8 @@ export async function runCommand(globals: GlobalOptions, command: Command, io: C
   }
 
   const certificatePem = globals.caFile === undefined ? undefined : await readCaFile(globals.caFile);
-  const picture: Pick<VNCAgentBridgeOptions, 'encodings' | 'quality' | 'compressionLevel'> = {
+  const picture: Pick<VNCAgentBridgeOptions, 'encodings' | 'quality' | 'compressionLevel' | 'keyboardLayout'> = {
+    ...(globals.keyboardLayout !== undefined ? { keyboardLayout: globals.keyboardLayout } : {}),
     ...(globals.encodings ? { encodings: globals.encodings } : {}),
     ...(globals.quality !== undefined ? { quality: globals.quality } : {}),
     ...(globals.compressionLevel !== undefined ? { compressionLevel: globals.compressionLevel } : {}),

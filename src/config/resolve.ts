@@ -45,6 +45,8 @@ export async function resolveTarget(target: TargetConfig, options: ResolveTarget
     ...(connection ? { connection } : { ...(password !== undefined ? { password } : {}), ...(username !== undefined ? { username } : {}) }),
     timeoutMs: target.timeoutMs,
     typingDelayMs: target.typingDelayMs,
+    ...(target.keyboardLayout ? { keyboardLayout: target.keyboardLayout } : {}),
+    ...(target.pasteChord ? { pasteChord: target.pasteChord } : {}),
     quality: target.quality,
     ...(target.encodings ? { encodings: [...target.encodings] } : {}),
     ...(target.size ? { size: { ...target.size } } : {}),

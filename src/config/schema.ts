@@ -8,6 +8,8 @@ import { DEFAULT_TIMEOUT_MS } from '../bridge/bridge.js';
 import { DEFAULT_VNC_PORT } from '../bridge/connection.js';
 import { DEFAULT_TYPING_DELAY_MS } from '../bridge/keyboard.js';
 import { Limits } from '../rfb/constants.js';
+import { KEYBOARD_LAYOUT_NAMES } from '../rfb/keyboard-layouts/index.js';
+import { parseChord } from '../bridge/key-chord.js';
 import type { QualityLevel } from '../rfb/quality.js';
 import { PIXEL_ENCODINGS } from '../rfb/encodings/index.js';
 import { templatePlaceholders } from '../transport/url-template.js';
@@ -46,7 +48,7 @@ export const DEFAULT_GEOMETRY = '1280x800';
 export const LAUNCH_PRESETS = ['local-desktop'] as const;
 export const CONNECTION_TYPES = ['tcp', 'websocket'] as const;
 
-const SETTINGS_KEYS = ['timeoutMs', 'typingDelayMs', 'encodings', 'quality', 'compare', 'shared', 'size'];
+const SETTINGS_KEYS = ['timeoutMs', 'typingDelayMs', 'encodings', 'quality', 'compare', 'shared', 'size', 'keyboardLayout', 'pasteChord'];
 const ROOT_KEYS = ['defaults', 'targets'];
 const TARGET_KEYS = ['connection', 'password', 'username', 'ticket', 'provider', 'launch', 'matrix', 'tags', ...SETTINGS_KEYS];
 const TCP_KEYS = ['type', 'host', 'port', 'certificate', 'verifyTls'];
@@ -169,6 +171,27 @@ function readSettings(map: YamlMap, path: string, reader: Reader, base: Readonly
   if (timeout) settings.timeoutMs = reader.integer(timeout.value, `${path}.timeoutMs`, 1, 3_600_000) ?? base.timeoutMs;
   const typing = entry(map, 'typingDelayMs');
   if (typing) settings.typingDelayMs = reader.integer(typing.value, `${path}.typingDelayMs`, 0, 10_000) ?? base.typingDelayMs;
+  const layout = entry(map, 'keyboardLayout');
+  if (layout) {
+    const name = reader.string(layout.value, `${path}.keyboardLayout`, { nonEmpty: true });
+    if (name !== undefined) {
+      const known: readonly string[] = KEYBOARD_LAYOUT_NAMES;
+      if (known.includes(name.trim().toLowerCase())) settings.keyboardLayout = name.trim().toLowerCase();
+      else reader.problem(layout.value.at, `${path}.keyboardLayout: unknown keyboard layout "${name}".${didYouMean(name, known)} Known: ${known.join(', ')}.`);
+    }
+  }
+  const paste = entry(map, 'pasteChord');
+  if (paste) {
+    const chord = reader.string(paste.value, `${path}.pasteChord`, { nonEmpty: true });
+    if (chord !== undefined) {
+      try {
+        parseChord(chord);
+        settings.pasteChord = chord;
+      } catch (error) {
+        reader.problem(paste.value.at, `${path}.pasteChord: ${(error as Error).message}`);
+      }
+    }
+  }
   const encodings = entry(map, 'encodings');
   if (encodings) {
     const known = PIXEL_ENCODINGS.map(({ name }) => name);
@@ -273,6 +296,8 @@ function readTarget(map: YamlMap, { baseName, params, at, defaults, context }: T
     ...(launch ? { launch } : {}),
     timeoutMs: settings.timeoutMs,
     typingDelayMs: settings.typingDelayMs,
+    ...(settings.keyboardLayout ? { keyboardLayout: settings.keyboardLayout } : {}),
+    ...(settings.pasteChord ? { pasteChord: settings.pasteChord } : {}),
     ...(settings.encodings ? { encodings: settings.encodings } : {}),
     quality: settings.quality,
     compare: settings.compare,

@@ -24,6 +24,10 @@ export type { Quality } from '../rfb/quality.js';
 export interface TargetDefaults {
   timeoutMs: number;
   typingDelayMs: number;
+  /** The remote system's keyboard layout ("us", "de", …), for servers with a fixed layout. */
+  keyboardLayout?: string;
+  /** The chord that pastes on the remote side (type via clipboard). */
+  pasteChord?: string;
   /** Pixel encodings to offer, best first; undefined: every one this client decodes. */
   encodings?: string[];
   quality: Quality;
@@ -137,6 +141,8 @@ export interface TargetConfig {
   launch?: LaunchConfig;
   timeoutMs: number;
   typingDelayMs: number;
+  keyboardLayout?: string;
+  pasteChord?: string;
   encodings?: string[];
   quality: Quality;
   compare: CompareSettings;

@@ -2,7 +2,7 @@
  * Client-to-server messages as pure functions returning their bytes (RFC 6143 §7.5).
  * ClientCutText lives with the clipboard codec in extended-clipboard.ts.
  */
-import { ClientMessage, Limits } from './constants.js';
+import { ClientMessage, Limits, QEMUClientMessage } from './constants.js';
 import { PIXEL_FORMAT_BYTES, type PixelFormat, writePixelFormat } from './pixel-format.js';
 
 export function protocolVersionMessage(version: '3.3' | '3.7' | '3.8'): Buffer {
@@ -44,6 +44,21 @@ export function keyEvent(down: boolean, keysym: number): Buffer {
   bytes[0] = ClientMessage.KeyEvent;
   bytes[1] = down ? 1 : 0;
   bytes.writeUInt32BE(keysym >>> 0, 4);
+  return bytes;
+}
+
+/**
+ * QEMU Extended Key Event (rfbproto): 255, sub-type 0, u16 down flag, u32 keysym, u32 XT keycode.
+ * The keycode is the XT scancode; a two-byte scancode 0xe0 XX is sent as XX | 0x80 (Right Alt,
+ * e0 38, is 0xb8). The server uses the keycode and may ignore the keysym.
+ */
+export function qemuExtendedKeyEvent(down: boolean, keysym: number, keycode: number): Buffer {
+  const bytes = Buffer.alloc(12);
+  bytes[0] = ClientMessage.QEMU;
+  bytes[1] = QEMUClientMessage.ExtendedKeyEvent;
+  bytes.writeUInt16BE(down ? 1 : 0, 2);
+  bytes.writeUInt32BE(keysym >>> 0, 4);
+  bytes.writeUInt32BE(keycode >>> 0, 8);
   return bytes;
 }
 

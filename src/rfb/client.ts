@@ -9,7 +9,7 @@ import { VNCAuthenticationError, VNCConfigError, VNCConnectionError, VNCError, V
 import type { TlsTrust } from '../transport/tls.js';
 import type { Transport } from '../transport/transport.js';
 import { ByteQueue } from './byte-queue.js';
-import { clientFence, enableContinuousUpdates, framebufferUpdateRequest, keyEvent, pointerEvent, setEncodings, setPixelFormat } from './client-messages.js';
+import { clientFence, enableContinuousUpdates, framebufferUpdateRequest, keyEvent, pointerEvent, qemuExtendedKeyEvent, setEncodings, setPixelFormat } from './client-messages.js';
 import { Encoding } from './constants.js';
 import type { CursorImage } from './encodings/cursor.js';
 import { chooseEncodings, createDecoders, type PixelEncoding } from './encodings/index.js';
@@ -21,7 +21,7 @@ import { Handshake, type HandshakeResult, type HandshakeStartTls } from './hands
 import { RGBX_LITTLE_ENDIAN } from './pixel-format.js';
 import { checkCompressionLevel, checkQuality, qualityPseudoEncodings, type CompressionLevel, type Quality } from './quality.js';
 import type { Credentials } from './security/security.js';
-import { ServerMessageParser } from './server-messages.js';
+import { type LockState, ServerMessageParser } from './server-messages.js';
 
 export interface RFBClientOptions {
   credentials: Credentials;
@@ -80,6 +80,8 @@ export interface RFBClientEvents {
   bell: [];
   /** The server's clipboard text changed. */
   clipboard: [text: string];
+  /** The server's keyboard lock keys changed (QEMU LED State). */
+  locks: [locks: LockState];
   /** The first frame has arrived: the first update that painted pixels, with no size change pending. */
   ready: [];
   /** The server renamed its desktop (DesktopName pseudo-encoding). */
@@ -96,6 +98,8 @@ const PSEUDO_ENCODINGS: readonly number[] = [
   Encoding.LastRect,
   Encoding.ExtendedClipboard,
   Encoding.DesktopName,
+  Encoding.QEMUExtendedKeyEvent,
+  Encoding.LEDState,
 ];
 
 /** Offered unless `continuousUpdates: false`: TigerVNC enables continuous updates only for clients that answer fences. */
@@ -131,6 +135,10 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   cursor: CursorImage | null = null;
   /** Completed FramebufferUpdates so far. */
   updateCount = 0;
+  /** Whether the server confirmed QEMU Extended Key Events: key events may then carry a scancode. */
+  extendedKeyEvents = false;
+  /** The remote keyboard's lock keys, once the server reported them (QEMU LED State). */
+  locks: LockState | undefined;
 
   private readonly transport: Transport;
   private readonly queue: ByteQueue;
@@ -206,6 +214,13 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
         extendedClipboard: (message) => this.clipboardChannel.receivedExtended(message),
         fence: (flags, payload) => this.fenceReceived(flags, payload),
         endOfContinuousUpdates: () => this.endOfContinuousUpdates(),
+        extendedKeyEvents: () => {
+          this.extendedKeyEvents = true;
+        },
+        lockState: (locks) => {
+          this.locks = locks;
+          this.emit('locks', locks);
+        },
       },
       { advertised, decoders: createDecoders(encodings) },
     );
@@ -570,8 +585,14 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     });
   }
 
-  sendKey(keysym: number, down: boolean): Promise<void> {
+  /**
+   * Sends a key event. With a `scancode` and a server that confirmed QEMU Extended Key Events,
+   * the scancode travels with the keysym (the remote layout then decides the character); otherwise
+   * a plain KeyEvent.
+   */
+  sendKey(keysym: number, down: boolean, scancode?: number): Promise<void> {
     this.inputSent = true;
+    if (scancode !== undefined && this.extendedKeyEvents) return this.send(qemuExtendedKeyEvent(down, keysym, scancode));
     return this.send(keyEvent(down, keysym));
   }
 

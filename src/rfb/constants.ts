@@ -13,7 +13,12 @@ export const ClientMessage = {
   ClientFence: 248,
   /** rfbproto "SetDesktopSize": only once the server sent an ExtendedDesktopSize rectangle. */
   SetDesktopSize: 251,
+  /** rfbproto "QEMU Client Message"; sub-type 0 is the Extended Key Event. Only once the server confirmed the pseudo-encoding. */
+  QEMU: 255,
 } as const;
+
+/** Sub-types of the QEMU client message (rfbproto). */
+export const QEMUClientMessage = { ExtendedKeyEvent: 0 } as const;
 
 export const ServerMessage = {
   FramebufferUpdate: 0,
@@ -128,6 +133,10 @@ export const Encoding = {
   Fence: -312,
   /** The client can take continuous updates (rfbproto "ContinuousUpdates"). */
   ContinuousUpdates: -313,
+  /** rfbproto "QEMU Extended Key Event": the client may send key events with an XT scancode; confirmed by an empty rectangle. */
+  QEMUExtendedKeyEvent: -258,
+  /** rfbproto "QEMU LED State": one byte, bit 0 Scroll Lock, bit 1 Num Lock, bit 2 Caps Lock. */
+  LEDState: -261,
   /** 0xC0A1E5CE as a signed 32-bit number. */
   ExtendedClipboard: -1063131698,
 } as const;

@@ -12,6 +12,7 @@
  */
 
 import { VNCInputError } from '../errors.js';
+import { legacyKeysymForCodePoint } from './keysym-table.js';
 
 /**
  * Keysyms by their X11 name, spelled exactly as keysymdef.h / XF86keysym.h spell them (without the
@@ -390,6 +391,9 @@ export function formatCodePoint(cp: number): string {
  * - Printable Latin-1 (U+0020–U+007E, U+00A0–U+00FF): the keysym equals the code point.
  * - Line feed and carriage return: Return; tab: Tab; backspace (U+0008): BackSpace; escape
  *   (U+001B): Escape.
+ * - Characters keysymdef.h gives a legacy keysym (é is Latin-1 already; € → EuroSign 0x20ac,
+ *   œ → oe 0x13bd, а → Cyrillic_a 0x6c1, α → Greek_alpha 0x7e1, ✓ → checkmark 0xaf3): that keysym,
+ *   which servers with a fixed keyboard layout know.
  * - Any other character, astral ones (emoji) included: 0x01000000 + code point.
  *
  * Throws `VNCInputError` for what no key types: other C0 controls, DEL, C1 controls, lone
@@ -424,7 +428,7 @@ export function keysymForCodePoint(cp: number): number {
         '(it may have been cut in the middle of an emoji or other astral character).',
     );
   }
-  return UNICODE_KEYSYM_OFFSET + cp;
+  return legacyKeysymForCodePoint(cp) ?? UNICODE_KEYSYM_OFFSET + cp;
 }
 
 /** Characters that need Shift on a US keyboard, besides the capital letters. */

@@ -47,6 +47,10 @@ export interface ServerMessageHandler {
   extendedDesktopSize?(change: ExtendedDesktopSizeChange): void;
   /** A DesktopName rectangle: the server's desktop name changed. */
   desktopName?(name: string): void;
+  /** The server takes QEMU Extended Key Events (it sent the pseudo-encoding's empty rectangle). */
+  extendedKeyEvents?(): void;
+  /** The remote keyboard's lock keys (QEMU LED State pseudo-encoding). */
+  lockState?(locks: LockState): void;
 }
 
 export interface ExtendedDesktopSizeChange {
@@ -55,6 +59,18 @@ export interface ExtendedDesktopSizeChange {
   width: number;
   height: number;
   screens: DesktopScreen[];
+}
+
+/** The lock keys of the remote keyboard, as its LEDs show them. */
+export interface LockState {
+  capsLock: boolean;
+  numLock: boolean;
+  scrollLock: boolean;
+}
+
+/** QEMU LED State payload: bit 0 Scroll Lock, bit 1 Num Lock, bit 2 Caps Lock. */
+export function parseLedState(byte: number): LockState {
+  return { scrollLock: (byte & 1) !== 0, numLock: (byte & 2) !== 0, capsLock: (byte & 4) !== 0 };
 }
 
 export interface ServerMessageParserOptions {
@@ -280,6 +296,23 @@ export class ServerMessageParser {
             const cursor = readCursor(rect, queue);
             if (cursor === undefined) return false;
             this.handler.cursorChanged(cursor);
+            return true;
+          },
+        };
+      case Encoding.QEMUExtendedKeyEvent:
+        return {
+          name: 'QEMUExtendedKeyEvent',
+          decode: () => {
+            this.handler.extendedKeyEvents?.();
+            return true;
+          },
+        };
+      case Encoding.LEDState:
+        return {
+          name: 'LEDState',
+          decode: (_rect, queue) => {
+            if (!queue.has(1)) return false;
+            this.handler.lockState?.(parseLedState(queue.u8()));
             return true;
           },
         };
