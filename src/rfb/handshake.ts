@@ -339,9 +339,9 @@ export class Handshake {
       return `ServerInit announces a ${width}x${height} desktop, larger than the ${Limits.maxFramebufferSide}x${Limits.maxFramebufferSide} limit.`;
     }
     const bitsPerPixel = queue.peekU8(4);
-    const trueColour = queue.peekU8(7);
-    if (![8, 16, 32].includes(bitsPerPixel) || trueColour > 1) {
-      return `ServerInit announces a pixel format with ${bitsPerPixel} bits per pixel and true-colour flag ${trueColour} (RFC 6143 allows 8, 16 or 32, and 0 or 1).`;
+    // The true-colour flag is any non-zero byte for true (x11vnc sends 255), so only the depth is checked.
+    if (![8, 16, 32].includes(bitsPerPixel)) {
+      return `ServerInit announces a pixel format with ${bitsPerPixel} bits per pixel (RFC 6143 allows 8, 16 or 32).`;
     }
     return undefined;
   }
