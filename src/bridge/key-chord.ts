@@ -15,7 +15,7 @@ import {
   isShiftedOnUSLayout,
   keysymForCodePoint,
 } from '../rfb/keysyms.js';
-import { editDistance } from './suggest.js';
+import { editDistance } from '../transport/suggest.js';
 
 /** One RFB KeyEvent to send: press (`down: true`) or release (`down: false`) of `keysym`. */
 export interface KeyEvent {

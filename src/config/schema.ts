@@ -14,11 +14,13 @@ import { templatePlaceholders } from '../transport/url-template.js';
 import type { YamlMap, YamlNode } from './document.js';
 import type { InterpolationContext } from './interpolate.js';
 import { matrixTargetName, readMatrix } from './matrix.js';
-import { didYouMean, type Problems, type SourceLocation } from './problems.js';
+import { closest, didYouMean, Problems, sortProblems, type ConfigProblem, type SourceLocation } from './problems.js';
+import { readSelection } from './selection.js';
 import type {
   CertificateConfig,
   CompareSettings,
   LaunchConfig,
+  LaunchScope,
   ProviderConfig,
   Quality,
   TargetConfig,
@@ -48,11 +50,12 @@ export const CONNECTION_TYPES = ['tcp', 'websocket'] as const;
 
 const SETTINGS_KEYS = ['timeoutMs', 'typingDelayMs', 'encodings', 'quality', 'compare', 'shared'];
 const ROOT_KEYS = ['defaults', 'targets'];
-const TARGET_KEYS = ['connection', 'password', 'username', 'ticket', 'provider', 'launch', 'matrix', 'tags', ...SETTINGS_KEYS];
+const TARGET_KEYS = ['connection', 'password', 'username', 'ticket', 'provider', 'launch', 'matrix', 'tags', 'specs', 'grep', ...SETTINGS_KEYS];
 const TCP_KEYS = ['type', 'host', 'port', 'certificate', 'verifyTls'];
 const WEBSOCKET_KEYS = ['type', 'url', 'host', 'port', 'vars', 'headers', 'subprotocols', 'certificate', 'verifyTls', 'timeoutMs'];
-const PRESET_KEYS = ['preset', 'geometry', 'depth', 'timeoutMs'];
-const COMMAND_KEYS = ['command', 'host', 'port', 'reuseExisting', 'timeoutMs', 'env', 'cwd'];
+const PRESET_KEYS = ['preset', 'geometry', 'depth', 'timeoutMs', 'scope'];
+const COMMAND_KEYS = ['command', 'host', 'port', 'reuseExisting', 'timeoutMs', 'env', 'cwd', 'scope'];
+export const LAUNCH_SCOPES = ['worker', 'test'] as const;
 const PROVIDER_KEYS = ['module', 'timeoutMs'];
 const COMPARE_KEYS = ['threshold', 'maxDiffPixels', 'maxDiffPixelRatio'];
 const CERTIFICATE_KEYS = ['file', 'pem'];
@@ -90,6 +93,8 @@ export interface SchemaContext {
   problems: Problems;
   text: string;
   locate(offset: number): SourceLocation;
+  /** Keep a target whose only problems are unset environment variables, marked `unresolved`. */
+  deferMissingEnv?: boolean;
 }
 
 function readerFor(context: SchemaContext, owner: string, params: Readonly<Record<string, string>> = {}): Reader {
@@ -150,8 +155,11 @@ export function readTargetsDocument(root: YamlNode | undefined, context: SchemaC
     const combinations = matrixEntry ? readMatrix(matrixEntry.value, `${path}.matrix`, targetReader) : [{}];
     if (!combinations) continue;
     for (const params of combinations) {
-      const target = readTarget(targetMap, { baseName, params, at: keyAt, defaults, context });
+      const input = { baseName, params, at: keyAt, defaults, context };
+      const before = context.problems.count;
+      const target = readTarget(targetMap, input);
       if (target) targets.push(target);
+      else if (context.deferMissingEnv && onlyMissingEnv(context.problems.list.slice(before))) targets.push(unresolvedTarget(targetMap, input, context.problems.take(before)));
     }
   }
   const seen = new Set<string>();
@@ -244,7 +252,8 @@ function readTarget(map: YamlMap, { baseName, params, at, defaults, context }: T
   if (launch?.kind === 'local-desktop' && connectionEntry) {
     reader.problem(connectionEntry.keyAt, `${path}.connection: \`launch: { preset: local-desktop }\` provides the connection itself; remove \`connection:\` (or launch with \`command:\`).`);
   }
-  if (context.problems.count > before || (launchEntry && !launch) || (connectionEntry && !connection) || !tags) return undefined;
+  const selection = readSelection(map, path, reader);
+  if (context.problems.count > before || (launchEntry && !launch) || (connectionEntry && !connection) || !tags || !selection) return undefined;
   const reachedAt = connection ?? (launch?.kind === 'command' ? commandConnection(launch) : undefined);
   return {
     name: matrixTargetName(baseName, params),
@@ -261,6 +270,39 @@ function readTarget(map: YamlMap, { baseName, params, at, defaults, context }: T
     compare: settings.compare,
     tags,
     shared: settings.shared,
+    ...selection,
+    source: at,
+  };
+}
+
+function onlyMissingEnv(problems: readonly ConfigProblem[]): boolean {
+  return problems.length > 0 && problems.every((problem) => problem.variable !== undefined);
+}
+
+/**
+ * A target that needs environment variables that are not set: what a project needs (name, tags,
+ * selection, settings) without connection or credentials, and the problems, for when it is used.
+ */
+function unresolvedTarget(map: YamlMap, { baseName, params, at, defaults, context }: TargetInput, unresolved: ConfigProblem[]): TargetConfig {
+  const path = `targets.${baseName}`;
+  // Read again with problems going nowhere: only the parts that do not need the missing values count.
+  const reader = readerFor({ ...context, problems: new Problems(context.file) }, `target "${baseName}"`, params);
+  const settings = readSettings(map, path, reader, defaults);
+  const tagsEntry = entry(map, 'tags');
+  return {
+    name: matrixTargetName(baseName, params),
+    baseName,
+    params: { ...params },
+    credentials: {},
+    timeoutMs: settings.timeoutMs,
+    typingDelayMs: settings.typingDelayMs,
+    ...(settings.encodings ? { encodings: settings.encodings } : {}),
+    quality: settings.quality,
+    compare: settings.compare,
+    tags: (tagsEntry ? reader.stringList(tagsEntry.value, `${path}.tags`) : undefined) ?? [],
+    shared: settings.shared,
+    ...readSelection(map, path, reader),
+    unresolved: sortProblems(unresolved),
     source: at,
   };
 }
@@ -499,9 +541,15 @@ function checkUrlTemplate(url: string, node: YamlNode, path: string, reader: Rea
         ? `add \`${name}:\` to the connection`
         : name === 'ticket' || name === 'password'
           ? `add \`${name}:\` to the target (e.g. ${name}: \${env:VNC_${name.toUpperCase()}}) or a provider`
-          : `add it to \`vars:\`${didYouMean(name, input.vars)}`;
+          : placeholderFix(name, input.vars);
     reader.problem(node.at, `${path}: the URL uses \${${name}}, which has no value: ${fix}.`);
   }
+}
+
+/** For an unknown placeholder: the closest known one (`${tiket}` → `${ticket}`), or where to give it a value. */
+function placeholderFix(name: string, vars: readonly string[]): string {
+  const guess = closest(name, [...RESERVED_VARS, ...vars]);
+  return guess === undefined ? `add it to \`vars:\`` : `did you mean \${${guess}}? Otherwise add it to \`vars:\``;
 }
 
 function readGeometry(node: YamlNode, path: string, reader: Reader): string | undefined {
@@ -514,6 +562,17 @@ function readGeometry(node: YamlNode, path: string, reader: Reader): string | un
     return undefined;
   }
   return `${Number(match[1])}x${Number(match[2])}`;
+}
+
+/** `scope: worker | test` of a launch; default worker. */
+function readScope(map: YamlMap, path: string, reader: Reader): LaunchScope | undefined {
+  const scopeEntry = entry(map, 'scope');
+  if (!scopeEntry) return 'worker';
+  const scope = reader.string(scopeEntry.value, `${path}.scope`);
+  if (scope === undefined) return undefined;
+  if ((LAUNCH_SCOPES as readonly string[]).includes(scope)) return scope as LaunchScope;
+  reader.problem(scopeEntry.value.at, `${path}.scope: expected worker (one launch per test worker, shared by its tests) or test (a fresh launch for every test), got ${JSON.stringify(scope)}.${didYouMean(scope, LAUNCH_SCOPES)}`);
+  return undefined;
 }
 
 function readLaunch(node: YamlNode, path: string, reader: Reader, context: SchemaContext, connection: TargetConnection | undefined, connectionWritten: boolean): LaunchConfig | undefined {
@@ -544,8 +603,9 @@ function readLaunch(node: YamlNode, path: string, reader: Reader, context: Schem
       if (value === 16 || value === 24 || value === 32) depth = value;
       else if (value !== undefined) reader.problem(depthEntry.value.at, `${path}.depth: expected 16, 24 or 32, got ${value}.`);
     }
-    if (context.problems.count > before || geometry === undefined) return undefined;
-    return { kind: 'local-desktop', geometry, depth, timeoutMs: timeoutMs ?? DEFAULT_DESKTOP_LAUNCH_TIMEOUT_MS, source: map.at };
+    const scope = readScope(map, path, reader);
+    if (context.problems.count > before || geometry === undefined || scope === undefined) return undefined;
+    return { kind: 'local-desktop', geometry, depth, timeoutMs: timeoutMs ?? DEFAULT_DESKTOP_LAUNCH_TIMEOUT_MS, scope, source: map.at };
   }
 
   reader.keys(map, path, COMMAND_KEYS, Object.fromEntries(PRESET_KEYS.filter((key) => !COMMAND_KEYS.includes(key)).map((key) => [key, 'Only `preset: local-desktop` takes it.'])));
@@ -577,6 +637,7 @@ function readLaunch(node: YamlNode, path: string, reader: Reader, context: Schem
       if (!existsSync(cwd) || !statSync(cwd).isDirectory()) reader.problem(cwdEntry.value.at, `${path}.cwd: folder "${written}" not found (looked for ${cwd}; the path is relative to the targets file).`);
     }
   }
-  if (context.problems.count > before || command === undefined || host === undefined || port === undefined || reuseExisting === undefined || env === undefined) return undefined;
-  return { kind: 'command', command, host, port, reuseExisting, timeoutMs: timeoutMs ?? DEFAULT_COMMAND_LAUNCH_TIMEOUT_MS, env, cwd, source: map.at };
+  const scope = readScope(map, path, reader);
+  if (context.problems.count > before || command === undefined || host === undefined || port === undefined || reuseExisting === undefined || env === undefined || scope === undefined) return undefined;
+  return { kind: 'command', command, host, port, reuseExisting, timeoutMs: timeoutMs ?? DEFAULT_COMMAND_LAUNCH_TIMEOUT_MS, env, cwd, scope, source: map.at };
 }
