@@ -150,6 +150,8 @@ export function readTargetsDocument(root: YamlNode | undefined, context: SchemaC
     const targetReader = readerFor(context, `target "${baseName}"`);
     const targetMap = targetReader.map(value, path, 'a map (connection, launch, password, …)');
     if (!targetMap) continue;
+    // Deferring unset variables is only for a target that has no other problem.
+    const targetBefore = context.problems.count;
     targetReader.keys(targetMap, path, TARGET_KEYS, TARGET_MISPLACED);
     const matrixEntry = entry(targetMap, 'matrix');
     const combinations = matrixEntry ? readMatrix(matrixEntry.value, `${path}.matrix`, targetReader) : [{}];
@@ -159,7 +161,7 @@ export function readTargetsDocument(root: YamlNode | undefined, context: SchemaC
       const before = context.problems.count;
       const target = readTarget(targetMap, input);
       if (target) targets.push(target);
-      else if (context.deferMissingEnv && onlyMissingEnv(context.problems.list.slice(before))) targets.push(unresolvedTarget(targetMap, input, context.problems.take(before)));
+      else if (context.deferMissingEnv && onlyMissingEnv(context.problems.list.slice(targetBefore))) targets.push(unresolvedTarget(targetMap, input, context.problems.take(before)));
     }
   }
   const seen = new Set<string>();
