@@ -5,12 +5,15 @@
  * - `specs:` keeps a spec off the other targets (`--list`), `grep:` picks tests by title;
  * - `VNC_TAGS` that matches no target says so; a broken file prints its problems, no stack dump;
  * - step locations point at the spec's lines (a reporter reads them as the HTML report does);
- * - `launch: { scope: test }` gives each test a fresh desktop (and `worker` shares one).
+ * - `launch: { scope: test }` gives each test a fresh desktop (and `worker` shares one);
+ * - connection errors name the YAML keys; `toHaveClipboard` keeps to its own timeout.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { makeSelfSignedCert } from '../support/certs.js';
 import { inlineProject, type InlineRun } from '../support/inline-project.js';
+import { startXvnc } from '../support/xvnc.js';
 
 const CONFIG = `
 import { defineConfig } from '@playwright/test';
@@ -239,3 +242,75 @@ for (const [scope, expected] of [
     }
   });
 }
+
+test('connection errors name the YAML keys (certificate:, verifyTls:, password:) and where the target is written', async () => {
+  const cert = await makeSelfSignedCert();
+  const tls = await startXvnc({ extraArgs: ['-SecurityTypes', 'X509None', '-X509Cert', cert.certPath, '-X509Key', cert.keyPath] });
+  const auth = await startXvnc({ password: 'pw-12345' });
+  const project = await inlineProject({
+    'playwright.config.ts': CONFIG,
+    'vnc.targets.yaml': `targets:
+  tls:
+    connection: { type: tcp, host: 127.0.0.1, port: ${tls.port} }
+    specs: [connect.spec.ts]
+  auth:
+    connection: { type: tcp, host: 127.0.0.1, port: ${auth.port} }
+    specs: [connect.spec.ts]
+`,
+    'connect.spec.ts': SPEC('connects'),
+  });
+  try {
+    const run = await project.run();
+    expect(run.code, run.output).toBe(1);
+    const file = join(project.dir, 'vnc.targets.yaml');
+    const message = (projectName: string) =>
+      run
+        .spec('connects')
+        .tests.find((t) => t.projectName === projectName)!
+        .results[0].errors.map((error) => error.message)
+        .join('\n');
+    expect(message('tls')).toContain('Trust its certificate with `certificate: { file: server.pem }` in the connection');
+    expect(message('tls')).toContain('turn verification off with `verifyTls: false` in the connection');
+    expect(message('tls')).toContain(`[target "tls" (${file}:2:3)]`);
+    expect(message('tls')).not.toMatch(/certificatePem|verifySsl|--ca-file|--insecure/);
+    expect(message('auth')).toContain('Add `password:` to the target (e.g. password: ${env:VNC_PASSWORD}) or a provider.');
+    expect(message('auth')).toContain(`[target "auth" (${file}:5:3)]`);
+    expect(message('auth')).not.toMatch(/--password/);
+  } finally {
+    await project.cleanup();
+    await tls.stop();
+    await auth.stop();
+    await cert.cleanup();
+  }
+});
+
+test('toHaveClipboard honours its own timeout (shorter than the expect and test timeouts) and says why in one sentence', async () => {
+  const project = await inlineProject({
+    'playwright.config.ts': CONFIG.replace('timeout: 60_000,', 'timeout: 30_000,').replace('expect: { timeout: 5000 },', 'expect: { timeout: 120_000 },'),
+    'vnc.targets.yaml': 'targets:\n  a:\n    launch: { preset: local-desktop, geometry: 640x480 }\n',
+    'clipboard.spec.ts': `import { test, expect } from 'vnc-agent-bridge/test';
+test('never copied', async ({ vnc }) => {
+  await expect(vnc).toHaveClipboard('never copied', { timeout: 1000 });
+});
+test('copied on the desktop', async ({ vnc }) => {
+  await vnc.mouse.move(200, 150);
+  await vnc.keyboard.type('printf from-the-desktop | xclip -selection clipboard\\n');
+  await expect(vnc).toHaveClipboard('from-the-desktop', { timeout: 20_000 });
+});
+`,
+  });
+  try {
+    const run = await project.run();
+    expect(run.code, run.output).toBe(1);
+    expect(run.spec('copied on the desktop').tests[0].results[0].status).toBe('passed');
+    const failed = run.spec('never copied').tests[0].results[0];
+    expect(failed.status).toBe('failed');
+    // eslint-disable-next-line no-control-regex
+    const message = failed.errors.map((error) => error.message ?? '').join('\n').replace(/\u001b\[[0-9;]*m/g, '');
+    expect(message).not.toContain('Test timeout');
+    const sentence = message.split('\n').find((line) => line.includes('clipboard'));
+    expect(sentence?.replace(/^Error: /, '')).toBe('Expected the clipboard to be "never copied" within 1000 ms, but the server announced no clipboard text.');
+  } finally {
+    await project.cleanup();
+  }
+});
