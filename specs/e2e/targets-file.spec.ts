@@ -226,11 +226,13 @@ test('2 sees the background', async ({ vnc }) => {
 for (const [scope, expected] of [
   ['test', [0x20, 0x40, 0x80]],
   ['worker', [255, 0, 0]],
+  // The local desktop's default: a fresh desktop per test.
+  [undefined, [0x20, 0x40, 0x80]],
 ] as const) {
-  test(`launch scope ${scope}: the second test sees ${scope === 'test' ? 'a fresh desktop' : "the first test's change"}`, async () => {
+  test(`launch scope ${scope ?? '(default)'}: the second test sees ${expected[0] === 255 ? "the first test's change" : 'a fresh desktop'}`, async () => {
     const project = await inlineProject({
       'playwright.config.ts': CONFIG,
-      'vnc.targets.yaml': `targets:\n  a:\n    launch: { preset: local-desktop, geometry: 640x480, scope: ${scope} }\n`,
+      'vnc.targets.yaml': `targets:\n  a:\n    launch: { preset: local-desktop, geometry: 640x480${scope ? `, scope: ${scope}` : ''} }\n`,
       'isolation.spec.ts': ISOLATION_SPEC,
     });
     try {

@@ -155,17 +155,19 @@ test.describe('specs: and grep:', () => {
 });
 
 test.describe('launch scope', () => {
-  test('worker by default; test on request; anything else is a problem with a suggestion', () => {
+  test('the local desktop defaults to test, a command to worker; either can be chosen; anything else is a problem with a suggestion', () => {
     const file = parse([
       'targets:',
-      '  w: { launch: { preset: local-desktop } }',
-      '  t: { launch: { preset: local-desktop, scope: test } }',
-      '  c: { launch: { command: "Xvnc :9", port: 5909, scope: test } }',
+      '  desktop: { launch: { preset: local-desktop } }',
+      '  desktop-w: { launch: { preset: local-desktop, scope: worker } }',
+      '  command: { launch: { command: "Xvnc :9", port: 5909 } }',
+      '  command-t: { launch: { command: "Xvnc :9", port: 5909, scope: test } }',
     ]);
     expect(file.targets.map((target) => [target.name, target.launch?.scope])).toEqual([
-      ['w', 'worker'],
-      ['t', 'test'],
-      ['c', 'test'],
+      ['desktop', 'test'],
+      ['desktop-w', 'worker'],
+      ['command', 'worker'],
+      ['command-t', 'test'],
     ]);
     expect(problemsOf(() => parse(['targets:', '  t: { launch: { preset: local-desktop, scope: tset } }']))).toEqual([
       '2:48: targets.t.launch.scope: expected worker (one launch per test worker, shared by its tests) or test (a fresh launch for every test), got "tset". Did you mean "test"?',

@@ -188,7 +188,7 @@ test.describe('the format', () => {
 
     const local = target(loaded, 'local');
     expect(local.connection).toBeUndefined();
-    expect(local.launch).toEqual({ kind: 'local-desktop', geometry: '1280x800', depth: 24, timeoutMs: 15000, scope: 'worker', source: { file, line: 29, column: 13 } });
+    expect(local.launch).toEqual({ kind: 'local-desktop', geometry: '1280x800', depth: 24, timeoutMs: 15000, scope: 'test', source: { file, line: 29, column: 13 } });
 
     const app = target(loaded, 'app[layout=de,size=1920x1080]');
     expect(app.baseName).toBe('app');

@@ -566,10 +566,14 @@ function readGeometry(node: YamlNode, path: string, reader: Reader): string | un
   return `${Number(match[1])}x${Number(match[2])}`;
 }
 
-/** `scope: worker | test` of a launch; default worker. */
-function readScope(map: YamlMap, path: string, reader: Reader): LaunchScope | undefined {
+/**
+ * `scope: worker | test` of a launch. The local desktop defaults to `test` (a fresh desktop per test
+ * costs about a second, and no test sees another's windows, typing or clipboard); a command defaults
+ * to `worker` (it may boot a whole VM).
+ */
+function readScope(map: YamlMap, path: string, reader: Reader, fallback: LaunchScope): LaunchScope | undefined {
   const scopeEntry = entry(map, 'scope');
-  if (!scopeEntry) return 'worker';
+  if (!scopeEntry) return fallback;
   const scope = reader.string(scopeEntry.value, `${path}.scope`);
   if (scope === undefined) return undefined;
   if ((LAUNCH_SCOPES as readonly string[]).includes(scope)) return scope as LaunchScope;
@@ -605,7 +609,7 @@ function readLaunch(node: YamlNode, path: string, reader: Reader, context: Schem
       if (value === 16 || value === 24 || value === 32) depth = value;
       else if (value !== undefined) reader.problem(depthEntry.value.at, `${path}.depth: expected 16, 24 or 32, got ${value}.`);
     }
-    const scope = readScope(map, path, reader);
+    const scope = readScope(map, path, reader, 'test');
     if (context.problems.count > before || geometry === undefined || scope === undefined) return undefined;
     return { kind: 'local-desktop', geometry, depth, timeoutMs: timeoutMs ?? DEFAULT_DESKTOP_LAUNCH_TIMEOUT_MS, scope, source: map.at };
   }
@@ -639,7 +643,7 @@ function readLaunch(node: YamlNode, path: string, reader: Reader, context: Schem
       if (!existsSync(cwd) || !statSync(cwd).isDirectory()) reader.problem(cwdEntry.value.at, `${path}.cwd: folder "${written}" not found (looked for ${cwd}; the path is relative to the targets file).`);
     }
   }
-  const scope = readScope(map, path, reader);
+  const scope = readScope(map, path, reader, 'worker');
   if (context.problems.count > before || command === undefined || host === undefined || port === undefined || reuseExisting === undefined || env === undefined || scope === undefined) return undefined;
   return { kind: 'command', command, host, port, reuseExisting, timeoutMs: timeoutMs ?? DEFAULT_COMMAND_LAUNCH_TIMEOUT_MS, env, cwd, scope, source: map.at };
 }

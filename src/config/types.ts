@@ -123,9 +123,9 @@ export interface CommandLaunch {
 export type LaunchConfig = LocalDesktopLaunch | CommandLaunch;
 
 /**
- * How long a launched target lives under the Playwright fixture: `worker` (default) starts it once
- * per worker and shares it between that worker's tests; `test` starts a fresh one for every test
- * (and retry), like a fresh browser context.
+ * How long a launched target lives under the Playwright fixture: `worker` starts it once per worker
+ * and shares it between that worker's tests; `test` starts a fresh one for every test (and retry),
+ * like a fresh browser context. Default: `test` for `preset: local-desktop`, `worker` for `command:`.
  */
 export type LaunchScope = 'worker' | 'test';
 
