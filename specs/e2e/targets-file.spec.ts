@@ -32,7 +32,7 @@ import { writeFileSync } from 'node:fs';
 export default class StepsReporter {
   steps = [];
   onStepEnd(test, result, step) {
-    if (step.category === 'test.step') this.steps.push({ title: step.title, file: step.location?.file, line: step.location?.line });
+    if (step.category === 'test.step') this.steps.push({ test: test.title, title: step.title, file: step.location?.file, line: step.location?.line });
   }
   onEnd() { writeFileSync('steps.json', JSON.stringify(this.steps)); }
 }
@@ -170,7 +170,7 @@ test('a broken targets file prints each problem with file:line:column and no sta
   }
 });
 
-test('step locations point at the lines of the spec that made the calls; fixture steps at the test', async () => {
+test('step locations point at the lines of the spec that made the calls, and so do their errors; fixture steps at the test', async () => {
   const project = await inlineProject({
     'playwright.config.ts': CONFIG,
     'vnc.targets.yaml': 'targets:\n  a:\n    launch: { preset: local-desktop, geometry: 640x480 }\n',
@@ -188,15 +188,25 @@ test('where', async ({ vnc }) => {
 async function helper(vnc) {
   await vnc.mouse.move(7, 7);
 }
+
+test('fails', async ({ vnc }) => {
+  await vnc.screen.waitForChange(undefined, { timeoutMs: 300, region: { x: 600, y: 460, width: 10, height: 10 } });
+});
 `,
   });
   try {
     const run = await project.run(['--reporter=json,./steps-reporter.mjs']);
-    expect(run.code, run.output).toBe(0);
-    const steps = JSON.parse(await readFile(join(project.dir, 'steps.json'), 'utf8')) as Array<{ title: string; file?: string; line?: number }>;
+    expect(run.code, run.output).toBe(1);
+    const all = JSON.parse(await readFile(join(project.dir, 'steps.json'), 'utf8')) as Array<{ test: string; title: string; file?: string; line?: number }>;
+    const steps = all.filter((step) => step.test === 'where');
     const spec = join(project.dir, 'where.spec.ts');
+    // A failing action's error points at the spec line too (the list reporter shows that snippet).
+    const failed = run.spec('fails').tests[0].results[0];
+    expect((failed.errors[0] as { location?: { file: string; line: number } }).location).toMatchObject({ file: spec, line: 16 });
+    expect(failed.errors[0].message).toContain('did not change within 300 ms');
     const where = Object.fromEntries(steps.map((step) => [step.title.replace(/^connect to a .*/, 'connect'), `${step.file === spec ? 'where.spec.ts' : step.file}:${step.line}`]));
     expect(where).toEqual({
+      'launch a': 'where.spec.ts:3',
       connect: 'where.spec.ts:3',
       'mouse.move(5, 5)': 'where.spec.ts:4',
       outer: 'where.spec.ts:5',

@@ -122,7 +122,8 @@ export const test = base.extend<VncTestOptions & VncTestFixtures & VncInternalTe
     const recorder = vncTrace === 'off' ? undefined : new ScreenRecorder(bridge);
     const instrumented = instrumentBridge(
       bridge,
-      (title, body, location) => test.step(title, body, { box: true, location: location ?? testLocation(testInfo) }),
+      // With the caller's location the step's error already points there (steps.ts); `box` would drop that stack.
+      (title, body, location) => test.step(title, body, location ? { location } : { box: true, location: testLocation(testInfo) }),
       async (title) => recorder?.step(title),
     );
     setCompareDefaults(instrumented, target.compare);

@@ -52,6 +52,15 @@ export function callerLocation(stack: string | undefined = currentStack()): Loca
   return undefined;
 }
 
+/**
+ * An action's error shows the user's line (with its code snippet in reports), as Playwright's own
+ * actions do, instead of frames inside this package.
+ */
+export function pointErrorAt(error: unknown, location: Location): void {
+  if (!(error instanceof Error)) return;
+  error.stack = `${String(error)}\n    at ${location.file}:${location.line}:${location.column}`;
+}
+
 const MAX_ARGUMENT_LENGTH = 60;
 
 function isSecretCall(part: Part, method: string, args: unknown[]): boolean {
@@ -96,9 +105,14 @@ function wrapPart<T extends object>(part: Part, target: T, runStep: StepRunner, 
         return runStep(
           title,
           async () => {
-            const result = await (value as (...args: unknown[]) => Promise<unknown>).apply(object, args);
-            await afterStep(title);
-            return result;
+            try {
+              const result = await (value as (...args: unknown[]) => Promise<unknown>).apply(object, args);
+              await afterStep(title);
+              return result;
+            } catch (error) {
+              if (location) pointErrorAt(error, location);
+              throw error;
+            }
           },
           location,
         );
