@@ -9,11 +9,13 @@
  * - connection errors name the YAML keys; `toHaveClipboard` keeps to its own timeout.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { makeSelfSignedCert } from '../support/certs.js';
 import { inlineProject, type InlineRun } from '../support/inline-project.js';
 import { startXvnc } from '../support/xvnc.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
 
 const CONFIG = `
 import { defineConfig } from '@playwright/test';
@@ -32,7 +34,7 @@ import { writeFileSync } from 'node:fs';
 export default class StepsReporter {
   steps = [];
   onStepEnd(test, result, step) {
-    if (step.category === 'test.step') this.steps.push({ test: test.title, title: step.title, file: step.location?.file, line: step.location?.line });
+    this.steps.push({ test: test.title, category: step.category, title: step.title, file: step.location?.file, line: step.location?.line });
   }
   onEnd() { writeFileSync('steps.json', JSON.stringify(this.steps)); }
 }
@@ -197,8 +199,14 @@ test('fails', async ({ vnc }) => {
   try {
     const run = await project.run(['--reporter=json,./steps-reporter.mjs']);
     expect(run.code, run.output).toBe(1);
-    const all = JSON.parse(await readFile(join(project.dir, 'steps.json'), 'utf8')) as Array<{ test: string; title: string; file?: string; line?: number }>;
-    const steps = all.filter((step) => step.test === 'where');
+    const all = JSON.parse(await readFile(join(project.dir, 'steps.json'), 'utf8')) as Array<{ test: string; category: string; title: string; file?: string; line?: number }>;
+    // No step (fixtures included) points into this package, built or source. Attachment steps are
+    // Playwright's own record of testInfo.attach() calls (the failure screen), not steps we create.
+    const intoPackage = all.filter(
+      (step) => step.category !== 'test.attach' && step.file !== undefined && [join(ROOT, 'dist'), join(ROOT, 'src')].some((folder) => step.file!.startsWith(folder)),
+    );
+    expect(intoPackage).toEqual([]);
+    const steps = all.filter((step) => step.test === 'where' && step.category === 'test.step');
     const spec = join(project.dir, 'where.spec.ts');
     // A failing action's error points at the spec line too (the list reporter shows that snippet).
     const failed = run.spec('fails').tests[0].results[0];

@@ -68,12 +68,12 @@ function testLocation(testInfo: TestInfo): Location {
 }
 
 export const test = base.extend<VncTestOptions & VncTestFixtures & VncInternalTestFixtures, VncWorkerOptions & VncWorkerFixtures>({
-  vncTarget: [undefined, { option: true }],
-  vncTrace: ['off', { option: true }],
-  vncConfig: [undefined, { option: true, scope: 'worker' }],
+  vncTarget: [undefined, { option: true, box: 'self' }],
+  vncTrace: ['off', { option: true, box: 'self' }],
+  vncConfig: [undefined, { option: true, scope: 'worker', box: 'self' }],
 
   // Unset `${env:…}` of other targets do not matter here: only this project's target must resolve.
-  _vncTargets: [async ({ vncConfig }, use) => use(loadTargets(vncConfig, { missingEnv: 'defer' })), { scope: 'worker' }],
+  _vncTargets: [async ({ vncConfig }, use) => use(loadTargets(vncConfig, { missingEnv: 'defer' })), { scope: 'worker', box: 'self' }],
 
   // Targets with `launch:` (scope worker) are started once per worker, on first use, and stopped with the worker.
   _vncLaunches: [
@@ -89,10 +89,11 @@ export const test = base.extend<VncTestOptions & VncTestFixtures & VncInternalTe
       });
       for (const running of launched.values()) await (await running.catch(() => undefined))?.stop();
     },
-    { scope: 'worker', timeout: 60_000 },
+    { scope: 'worker', timeout: 60_000, box: 'self' },
   ],
 
-  vncTargetConfig: async ({ vncTarget, _vncTargets }, use) => {
+  // Fixtures are boxed ('self'): no fixture step points into this package; their own steps point at the test.
+  vncTargetConfig: [async ({ vncTarget, _vncTargets }, use) => {
     const target = findTarget(_vncTargets, vncTarget);
     try {
       assertResolved(target);
@@ -102,10 +103,10 @@ export const test = base.extend<VncTestOptions & VncTestFixtures & VncInternalTe
       throw error;
     }
     await use(target);
-  },
+  }, { box: 'self' }],
 
   // The running launch this test connects to: the worker's, or (`scope: test`) one of its own, stopped after the test.
-  _vncLaunched: async ({ vncTargetConfig: target, _vncLaunches }, use, testInfo) => {
+  _vncLaunched: [async ({ vncTargetConfig: target, _vncLaunches }, use, testInfo) => {
     if (target.launch?.scope !== 'test') return use(target.launch ? await _vncLaunches(target) : undefined);
     const launched = await test.step(`launch ${target.name}`, () => launchTarget(target), { box: true, location: testLocation(testInfo) });
     try {
@@ -113,9 +114,9 @@ export const test = base.extend<VncTestOptions & VncTestFixtures & VncInternalTe
     } finally {
       await launched.stop();
     }
-  },
+  }, { box: 'self' }],
 
-  vnc: async ({ vncTargetConfig: target, vncTrace, _vncLaunched: launched }, use, testInfo) => {
+  vnc: [async ({ vncTargetConfig: target, vncTrace, _vncLaunched: launched }, use, testInfo) => {
     // Asked afresh for every test and every retry: providers hand out short-lived tickets.
     const options = await resolveTarget(target, { attempt: testInfo.retry, launched });
     const bridge = new VNCAgentBridge(options);
@@ -142,5 +143,5 @@ export const test = base.extend<VncTestOptions & VncTestFixtures & VncInternalTe
       recorder?.stop();
       await bridge.disconnect();
     }
-  },
+  }, { box: 'self' }],
 });
