@@ -296,6 +296,9 @@ test('connection errors name the YAML keys (certificate:, verifyTls:, password:)
     expect(message('auth')).toContain('Add `password:` to the target (e.g. password: ${env:VNC_PASSWORD}) or a provider.');
     expect(message('auth')).toContain(`[target "auth" (${file}:5:3)]`);
     expect(message('auth')).not.toMatch(/--password/);
+    // The connect step's error points at the test (its snippet in reports), not into the package.
+    const location = run.spec('connects').tests[0].results[0].errors[0] as { location?: { file: string; line: number } };
+    expect(location.location).toMatchObject({ file: join(project.dir, 'connect.spec.ts'), line: 2 });
   } finally {
     await project.cleanup();
     await tls.stop();

@@ -11,7 +11,7 @@ import { VNCConfigError } from '../errors.js';
 import { assertResolved, inYamlTerms, launchTarget, loadTargets, resolveTarget, type LaunchedTarget, type TargetConfig, type TargetsFile } from '../config/index.js';
 import { ScreenRecorder } from './recording.js';
 import { setCompareDefaults } from './registry.js';
-import { instrumentBridge } from './steps.js';
+import { instrumentBridge, pointErrorAt } from './steps.js';
 
 export type VncTraceMode = 'off' | 'on' | 'retain-on-failure';
 
@@ -67,6 +67,12 @@ function testLocation(testInfo: TestInfo): Location {
   return { file: testInfo.file, line: testInfo.line, column: testInfo.column };
 }
 
+/** A fixture step's error points at the test (a snippet of the test in reports), not into this package. */
+function pointedAtTest(error: unknown, testInfo: TestInfo): unknown {
+  pointErrorAt(error, testLocation(testInfo));
+  return error;
+}
+
 export const test = base.extend<VncTestOptions & VncTestFixtures & VncInternalTestFixtures, VncWorkerOptions & VncWorkerFixtures>({
   vncTarget: [undefined, { option: true, box: 'self' }],
   vncTrace: ['off', { option: true, box: 'self' }],
@@ -108,7 +114,9 @@ export const test = base.extend<VncTestOptions & VncTestFixtures & VncInternalTe
   // The running launch this test connects to: the worker's, or (`scope: test`) one of its own, stopped after the test.
   _vncLaunched: [async ({ vncTargetConfig: target, _vncLaunches }, use, testInfo) => {
     if (target.launch?.scope !== 'test') return use(target.launch ? await _vncLaunches(target) : undefined);
-    const launched = await test.step(`launch ${target.name}`, () => launchTarget(target), { box: true, location: testLocation(testInfo) });
+    const launched = await test.step(`launch ${target.name}`, () => launchTarget(target).catch((error: unknown) => Promise.reject(pointedAtTest(error, testInfo))), {
+      location: testLocation(testInfo),
+    });
     try {
       await use(launched);
     } finally {
@@ -130,8 +138,8 @@ export const test = base.extend<VncTestOptions & VncTestFixtures & VncInternalTe
     setCompareDefaults(instrumented, target.compare);
     await test.step(
       `connect to ${target.name} (${bridge.remote})`,
-      () => bridge.connect().catch((error: unknown) => Promise.reject(inYamlTerms(error, target))),
-      { box: true, location: testLocation(testInfo) },
+      () => bridge.connect().catch((error: unknown) => Promise.reject(pointedAtTest(inYamlTerms(error, target), testInfo))),
+      { location: testLocation(testInfo) },
     );
     recorder?.start();
     try {
