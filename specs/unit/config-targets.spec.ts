@@ -79,7 +79,7 @@ test.describe('secrets only for what runs', () => {
       ['B_HOST', '4:37'],
       ['B_PASS', '5:15'],
     ]);
-    expect(describeTarget(b)).toBe(`b: tags remote; shared; specs b/**; needs B_HOST, B_PASS (not set) (${FILE}:3:3)`);
+    expect(describeTarget(b)).toBe(`b: tags remote; shared; specs b/**; needs B_HOST, B_PASS (unset or empty) (${FILE}:3:3)`);
   });
 
   test('an unresolved target fails when it is used: resolveTarget and launchTarget throw its problems with file:line:column', async () => {

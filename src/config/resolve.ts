@@ -132,6 +132,6 @@ export function describeTarget(target: TargetConfig): string {
   if (target.shared) parts.push('shared');
   if (target.specs) parts.push(`specs ${target.specs.join(', ')}`);
   if (target.grep) parts.push(`grep ${target.grep.join(', ')}`);
-  if (target.unresolved) parts.push(`needs ${[...new Set(target.unresolved.map((problem) => problem.variable))].join(', ')} (not set)`);
+  if (target.unresolved) parts.push(`needs ${[...new Set(target.unresolved.map((problem) => problem.variable))].join(', ')} (unset or empty)`);
   return `${target.name}: ${parts.join('; ')} (${formatLocation(target.source)})`;
 }
