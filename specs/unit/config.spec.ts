@@ -188,7 +188,7 @@ test.describe('the format', () => {
 
     const local = target(loaded, 'local');
     expect(local.connection).toBeUndefined();
-    expect(local.launch).toEqual({ kind: 'local-desktop', geometry: '1280x800', depth: 24, timeoutMs: 15000, source: { file, line: 29, column: 13 } });
+    expect(local.launch).toEqual({ kind: 'local-desktop', geometry: '1280x800', depth: 24, timeoutMs: 15000, scope: 'test', source: { file, line: 29, column: 13 } });
 
     const app = target(loaded, 'app[layout=de,size=1920x1080]');
     expect(app.baseName).toBe('app');
@@ -202,6 +202,7 @@ test.describe('the format', () => {
       timeoutMs: 15000,
       env: { FOO: 'bar' },
       cwd: join(dir, 'certs'),
+      scope: 'worker',
       source: { file, line: 32, column: 13 },
     });
     expect(app.source).toEqual({ file, line: 30, column: 3 });
@@ -480,7 +481,7 @@ test.describe('mistakes, each with file:line:column', () => {
       '5:5: targets.a: unknown key "pasword". Did you mean "password"?',
       '6:5: targets.a: unknown key "host". It belongs inside `connection:`.',
       '7:5: targets.a: unknown key "timeout". Did you mean "timeoutMs"?',
-      '8:5: targets.a: unknown key "zzz". Allowed: connection, password, username, ticket, provider, launch, matrix, tags, timeoutMs, typingDelayMs, encodings, quality, compare, shared, size, keyboardLayout, pasteChord.',
+      '8:5: targets.a: unknown key "zzz". Allowed: connection, password, username, ticket, provider, launch, matrix, tags, specs, grep, timeoutMs, typingDelayMs, encodings, quality, compare, shared, size, keyboardLayout, pasteChord.',
       '10:60: targets.b.connection.vars.host: "host" is not a var: write `host:` in the connection.',
       '11:36: targets.b.launch: unknown key "geometry". Only `preset: local-desktop` takes it.',
     ]);
@@ -586,14 +587,16 @@ test.describe('mistakes, each with file:line:column', () => {
         '  b: { connection: { url: "wss://${host}:${port}/x?t=${ticket}&v=${vmid}", host: h, vars: { vmi: 1 } } }',
         '  c: { connection: { url: "wss://${host}/" } }',
         '  d: { connection: { url: "wss://h:8443/${pass word}" } }',
+        '  e: { connection: { url: "wss://h:8443/?token=${tiket}" }, ticket: t }',
       ]),
     ).toEqual([
       '2:27: targets.a.connection.url: a WebSocket URL starts with ws:// or wss://.',
       '3:27: targets.b.connection.url: the URL uses ${port}, which has no value: add `port:` to the connection.',
       '3:27: targets.b.connection.url: the URL uses ${ticket}, which has no value: add `ticket:` to the target (e.g. ticket: ${env:VNC_TICKET}) or a provider.',
-      '3:27: targets.b.connection.url: the URL uses ${vmid}, which has no value: add it to `vars:` Did you mean "vmi"?.',
+      '3:27: targets.b.connection.url: the URL uses ${vmid}, which has no value: did you mean ${vmi}? Otherwise add it to `vars:`.',
       '4:27: targets.c.connection.url: the URL uses ${host}, which has no value: add `host:` to the connection.',
       '5:27: targets.d.connection.url: "${pass word}" is not a valid placeholder (names are letters, digits and _).',
+      '6:27: targets.e.connection.url: the URL uses ${tiket}, which has no value: did you mean ${ticket}? Otherwise add it to `vars:`.',
     ]);
   });
 

@@ -16,7 +16,7 @@ import {
   keysymForCodePoint,
 } from '../rfb/keysyms.js';
 import { isCaseAmbiguousKeysymName, keysymByName } from '../rfb/keysym-table.js';
-import { editDistance } from './suggest.js';
+import { editDistance } from '../transport/suggest.js';
 
 /** One RFB KeyEvent to send: press (`down: true`) or release (`down: false`) of `keysym`. */
 export interface KeyEvent {

@@ -12,7 +12,7 @@ import { KEYBOARD_LAYOUT_NAMES } from '../rfb/keyboard-layouts/index.js';
 import type { Rect } from '../rfb/framebuffer.js';
 import type { CompressionLevel, Quality } from '../rfb/quality.js';
 import { expandUrlTemplate, maskUrl, templatePlaceholders } from '../transport/url-template.js';
-import { closest as closestName } from '../bridge/suggest.js';
+import { closest as closestName } from '../transport/suggest.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 5900;

@@ -7,7 +7,8 @@ export { resolveTarget, describeTarget, type ResolveTargetOptions } from './reso
 export { launchTarget, type LaunchedTarget, type LaunchTargetOptions } from './launch.js';
 export { LOCAL_DESKTOP_BACKGROUND, LOCAL_DESKTOP_XTERM_GEOMETRY, LOCAL_DESKTOP_XTERM_TITLE } from './local-desktop.js';
 export { runProvider, type TargetProvider, type ProviderContext, type ProviderResult, type ProviderValues, type RunProviderOptions } from './provider.js';
-export { VNCTargetsFileError, type ConfigProblem, type SourceLocation } from './problems.js';
+export { VNCTargetsFileError, assertResolved, type ConfigProblem, type SourceLocation } from './problems.js';
+export { inYamlTerms, yamlTermsMessage } from './yaml-terms.js';
 export { DEFAULT_COMPARE as DEFAULT_TARGET_COMPARE, DEFAULT_DEFAULTS as DEFAULT_TARGET_DEFAULTS } from './schema.js';
 export { MAX_ALIAS_COUNT } from './document.js';
 export { MAX_MATRIX_COMBINATIONS } from './matrix.js';
@@ -22,6 +23,7 @@ export type {
   CertificateConfig,
   ProviderConfig,
   LaunchConfig,
+  LaunchScope,
   LocalDesktopLaunch,
   CommandLaunch,
   CompareSettings,

@@ -69,6 +69,7 @@ export function interpolate(raw: string, scalar: YamlScalar, path: string, conte
     context.problems.add(
       locateIn(scalar, match, context),
       `${path}: environment variable ${name} is ${found === '' ? 'empty' : 'not set'} (needed by ${context.owner}). Set it, or write \${env:${name}:-fallback} for a fallback.`,
+      name,
     );
     failed = true;
     return match;

@@ -9,7 +9,7 @@
 import { VNCConfigError, VNCTimeoutError } from '../errors.js';
 import { startLocalDesktop } from './local-desktop.js';
 import { findExecutable, indentOutput, servesVnc, spawnGroup, waitForVnc } from './processes.js';
-import { formatLocation } from './problems.js';
+import { assertResolved, formatLocation } from './problems.js';
 import { knownSecrets, maskSecrets } from './provider.js';
 import type { CommandLaunch, TargetConfig } from './types.js';
 
@@ -42,6 +42,7 @@ export interface LaunchTargetOptions {
 
 /** Starts the target's `launch:` and resolves once it serves VNC. */
 export async function launchTarget(target: TargetConfig, options: LaunchTargetOptions = {}): Promise<LaunchedTarget> {
+  assertResolved(target);
   const launch = target.launch;
   if (!launch) {
     throw new VNCConfigError(`${formatLocation(target.source)}: target "${target.name}" has no \`launch:\`, so there is nothing to start: connect to it directly.`);

@@ -31,6 +31,11 @@ export interface LoadTargetsOptions {
   env?: NodeJS.ProcessEnv;
   /** Where a relative `file` (and the default file) is looked for; default process.cwd(). */
   cwd?: string;
+  /**
+   * An unset `${env:…}` in a target: 'error' (default) makes it a problem of the file; 'defer'
+   * keeps the target, marked `unresolved`, so it fails only when it is used (other targets run).
+   */
+  missingEnv?: 'error' | 'defer';
 }
 
 /**
@@ -44,7 +49,7 @@ export function loadTargets(file?: string, options: LoadTargetsOptions = {}): Ta
   let path: string;
   if (file === undefined) {
     const found = FILE_NAMES.map((name) => resolve(cwd, name)).find((candidate) => existsSync(candidate));
-    if (found === undefined) return parseTargets(DEFAULT_TARGETS_YAML, { file: EMBEDDED_TARGETS_FILE, dir: cwd, env, embedded: true });
+    if (found === undefined) return parseTargets(DEFAULT_TARGETS_YAML, { file: EMBEDDED_TARGETS_FILE, dir: cwd, env, embedded: true, missingEnv: options.missingEnv });
     path = found;
   } else {
     path = resolve(cwd, file);
@@ -57,7 +62,7 @@ export function loadTargets(file?: string, options: LoadTargetsOptions = {}): Ta
     const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
     throw new VNCConfigError(`Cannot read the targets file ${path}: ${why}.`);
   }
-  return parseTargets(text, { file: path, env });
+  return parseTargets(text, { file: path, env, missingEnv: options.missingEnv });
 }
 
 export interface ParseTargetsOptions {
@@ -68,6 +73,8 @@ export interface ParseTargetsOptions {
   env?: NodeJS.ProcessEnv;
   /** Marks the result as the embedded default. */
   embedded?: boolean;
+  /** See `LoadTargetsOptions.missingEnv`. */
+  missingEnv?: 'error' | 'defer';
 }
 
 /** Validates targets-file text that is already in memory (`loadTargets` reads a file and calls this). */
@@ -82,6 +89,7 @@ export function parseTargets(text: string, options: ParseTargetsOptions): Target
     problems,
     text,
     locate: parsed.locate,
+    deferMissingEnv: options.missingEnv === 'defer',
   });
   problems.throwIfAny();
   return { file: options.file, embedded: options.embedded ?? false, targets, defaults };

@@ -3,7 +3,8 @@
  * collected with its `file:line:column`, then all are thrown together as one `VNCTargetsFileError`.
  */
 import { VNCConfigError } from '../errors.js';
-import { closest } from '../bridge/suggest.js';
+import { closest } from '../transport/suggest.js';
+import type { TargetConfig } from './types.js';
 
 /** Where something is written: a file and a 1-based line and column. */
 export interface SourceLocation {
@@ -16,6 +17,8 @@ export interface ConfigProblem {
   location: SourceLocation;
   /** What is wrong and what to do, without the location. */
   message: string;
+  /** Set when the problem is an unset (or empty) environment variable: its name. */
+  variable?: string;
 }
 
 export function formatLocation({ file, line, column }: SourceLocation): string {
@@ -46,12 +49,19 @@ export class Problems {
 
   constructor(readonly file: string) {}
 
-  add(location: SourceLocation, message: string): void {
-    const problem = { location, message };
+  add(location: SourceLocation, message: string, variable?: string): void {
+    const problem: ConfigProblem = variable === undefined ? { location, message } : { location, message, variable };
     const key = formatProblem(problem);
     if (this.seen.has(key)) return;
     this.seen.add(key);
     this.list.push(problem);
+  }
+
+  /** Removes and returns the problems added since `count` was `from` (they may be added again). */
+  take(from: number): ConfigProblem[] {
+    const taken = this.list.splice(from);
+    for (const problem of taken) this.seen.delete(formatProblem(problem));
+    return taken;
   }
 
   get count(): number {
@@ -61,17 +71,22 @@ export class Problems {
   /** Throws the collected problems as one error, sorted by position; does nothing when there are none. */
   throwIfAny(): void {
     if (this.list.length === 0) return;
-    const sorted = [...this.list].sort((a, b) => a.location.line - b.location.line || a.location.column - b.location.column);
-    throw new VNCTargetsFileError(this.file, sorted);
+    throw new VNCTargetsFileError(this.file, sortProblems(this.list));
   }
 }
 
-
-
+export function sortProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  return [...problems].sort((a, b) => a.location.line - b.location.line || a.location.column - b.location.column);
+}
 export { closest };
 
 /** ` Did you mean "x"?` or an empty string. */
 export function didYouMean(input: string, candidates: readonly string[]): string {
   const guess = closest(input, candidates);
   return guess === undefined ? '' : ` Did you mean "${guess}"?`;
+}
+
+/** Throws the problems of a target loaded with `missingEnv: 'defer'` whose environment variables are not set. */
+export function assertResolved(target: TargetConfig): void {
+  if (target.unresolved && target.unresolved.length > 0) throw new VNCTargetsFileError(target.source.file, target.unresolved);
 }

@@ -8,7 +8,7 @@ import { TCPVNCConnection, type VNCConnection } from '../bridge/connection.js';
 import { WebSocketVNCConnection } from '../bridge/websocket-connection.js';
 import { VNCConfigError } from '../errors.js';
 import type { LaunchedTarget } from './launch.js';
-import { formatLocation } from './problems.js';
+import { assertResolved, formatLocation } from './problems.js';
 import { runProvider, type ProviderValues } from './provider.js';
 import { literalAuthority } from './schema.js';
 import type { TargetConfig } from './types.js';
@@ -36,6 +36,7 @@ function targetError(target: TargetConfig, message: string, cause?: unknown): VN
  * `host` and `port`.
  */
 export async function resolveTarget(target: TargetConfig, options: ResolveTargetOptions = {}): Promise<VNCAgentBridgeOptions> {
+  assertResolved(target);
   const provided = await runProvider(target, { attempt: options.attempt, signal: options.signal, env: options.env });
   const connection = buildConnection(target, provided, options.launched);
   const password = provided.password ?? target.credentials.password;
@@ -132,5 +133,8 @@ export function describeTarget(target: TargetConfig): string {
   if (target.provider) parts.push(`provider ${target.provider.modulePath}`);
   if (target.tags.length > 0) parts.push(`tags ${target.tags.join(', ')}`);
   if (target.shared) parts.push('shared');
+  if (target.specs) parts.push(`specs ${target.specs.join(', ')}`);
+  if (target.grep) parts.push(`grep ${target.grep.join(', ')}`);
+  if (target.unresolved) parts.push(`needs ${[...new Set(target.unresolved.map((problem) => problem.variable))].join(', ')} (unset or empty)`);
   return `${target.name}: ${parts.join('; ')} (${formatLocation(target.source)})`;
 }

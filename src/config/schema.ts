@@ -2,7 +2,7 @@
  * The targets file's schema: the located YAML tree → `TargetDefaults` and `TargetConfig`s, every
  * mistake reported with its position. The format is described in the README ("Targets file").
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_TIMEOUT_MS } from '../bridge/bridge.js';
 import { DEFAULT_VNC_PORT } from '../bridge/connection.js';
@@ -15,8 +15,10 @@ import { PIXEL_ENCODINGS } from '../rfb/encodings/index.js';
 import { templatePlaceholders } from '../transport/url-template.js';
 import type { YamlMap, YamlNode } from './document.js';
 import type { InterpolationContext } from './interpolate.js';
+import { readHost, readLaunch, readPort } from './launch-schema.js';
 import { matrixTargetName, readMatrix } from './matrix.js';
-import { didYouMean, type Problems, type SourceLocation } from './problems.js';
+import { closest, didYouMean, Problems, sortProblems, type ConfigProblem, type SourceLocation } from './problems.js';
+import { readSelection } from './selection.js';
 import type {
   CertificateConfig,
   CompareSettings,
@@ -40,21 +42,14 @@ export const DEFAULT_DEFAULTS: Readonly<TargetDefaults> = {
   compare: DEFAULT_COMPARE,
   shared: false,
 };
-/** Bound on starting `preset: local-desktop`. */
-export const DEFAULT_DESKTOP_LAUNCH_TIMEOUT_MS = 15_000;
-/** Bound on a `command:` launch serving VNC. */
-export const DEFAULT_COMMAND_LAUNCH_TIMEOUT_MS = 30_000;
-export const DEFAULT_GEOMETRY = '1280x800';
-export const LAUNCH_PRESETS = ['local-desktop'] as const;
 export const CONNECTION_TYPES = ['tcp', 'websocket'] as const;
+export { DEFAULT_COMMAND_LAUNCH_TIMEOUT_MS, DEFAULT_DESKTOP_LAUNCH_TIMEOUT_MS, DEFAULT_GEOMETRY, LAUNCH_PRESETS, LAUNCH_SCOPES } from './launch-schema.js';
 
 const SETTINGS_KEYS = ['timeoutMs', 'typingDelayMs', 'encodings', 'quality', 'compare', 'shared', 'size', 'keyboardLayout', 'pasteChord'];
 const ROOT_KEYS = ['defaults', 'targets'];
-const TARGET_KEYS = ['connection', 'password', 'username', 'ticket', 'provider', 'launch', 'matrix', 'tags', ...SETTINGS_KEYS];
+const TARGET_KEYS = ['connection', 'password', 'username', 'ticket', 'provider', 'launch', 'matrix', 'tags', 'specs', 'grep', ...SETTINGS_KEYS];
 const TCP_KEYS = ['type', 'host', 'port', 'certificate', 'verifyTls'];
 const WEBSOCKET_KEYS = ['type', 'url', 'host', 'port', 'vars', 'headers', 'subprotocols', 'certificate', 'verifyTls', 'timeoutMs'];
-const PRESET_KEYS = ['preset', 'geometry', 'depth', 'timeoutMs'];
-const COMMAND_KEYS = ['command', 'host', 'port', 'reuseExisting', 'timeoutMs', 'env', 'cwd'];
 const PROVIDER_KEYS = ['module', 'timeoutMs'];
 const COMPARE_KEYS = ['threshold', 'maxDiffPixels', 'maxDiffPixelRatio'];
 const CERTIFICATE_KEYS = ['file', 'pem'];
@@ -78,10 +73,8 @@ const TCP_MISPLACED: Record<string, string> = {
 const WEBSOCKET_MISPLACED: Record<string, string> = Object.fromEntries(['password', 'username', 'ticket'].map((key) => [key, ON_TARGET]));
 
 const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const HOST = /^[^\s/?#@]+$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const GEOMETRY = /^(\d+)x(\d+)$/;
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
 export interface SchemaContext {
@@ -92,6 +85,8 @@ export interface SchemaContext {
   problems: Problems;
   text: string;
   locate(offset: number): SourceLocation;
+  /** Keep a target whose only problems are unset environment variables, marked `unresolved`. */
+  deferMissingEnv?: boolean;
 }
 
 function readerFor(context: SchemaContext, owner: string, params: Readonly<Record<string, string>> = {}): Reader {
@@ -147,13 +142,18 @@ export function readTargetsDocument(root: YamlNode | undefined, context: SchemaC
     const targetReader = readerFor(context, `target "${baseName}"`);
     const targetMap = targetReader.map(value, path, 'a map (connection, launch, password, …)');
     if (!targetMap) continue;
+    // Deferring unset variables is only for a target that has no other problem.
+    const targetBefore = context.problems.count;
     targetReader.keys(targetMap, path, TARGET_KEYS, TARGET_MISPLACED);
     const matrixEntry = entry(targetMap, 'matrix');
     const combinations = matrixEntry ? readMatrix(matrixEntry.value, `${path}.matrix`, targetReader) : [{}];
     if (!combinations) continue;
     for (const params of combinations) {
-      const target = readTarget(targetMap, { baseName, params, at: keyAt, defaults, context });
+      const input = { baseName, params, at: keyAt, defaults, context };
+      const before = context.problems.count;
+      const target = readTarget(targetMap, input);
       if (target) targets.push(target);
+      else if (context.deferMissingEnv && onlyMissingEnv(context.problems.list.slice(targetBefore))) targets.push(unresolvedTarget(targetMap, input, context.problems.take(before)));
     }
   }
   const seen = new Set<string>();
@@ -284,7 +284,8 @@ function readTarget(map: YamlMap, { baseName, params, at, defaults, context }: T
   if (launch?.kind === 'local-desktop' && connectionEntry) {
     reader.problem(connectionEntry.keyAt, `${path}.connection: \`launch: { preset: local-desktop }\` provides the connection itself; remove \`connection:\` (or launch with \`command:\`).`);
   }
-  if (context.problems.count > before || (launchEntry && !launch) || (connectionEntry && !connection) || !tags) return undefined;
+  const selection = readSelection(map, path, reader);
+  if (context.problems.count > before || (launchEntry && !launch) || (connectionEntry && !connection) || !tags || !selection) return undefined;
   const reachedAt = connection ?? (launch?.kind === 'command' ? commandConnection(launch) : undefined);
   return {
     name: matrixTargetName(baseName, params),
@@ -304,6 +305,39 @@ function readTarget(map: YamlMap, { baseName, params, at, defaults, context }: T
     ...(settings.size ? { size: { ...settings.size } } : {}),
     tags,
     shared: settings.shared,
+    ...selection,
+    source: at,
+  };
+}
+
+function onlyMissingEnv(problems: readonly ConfigProblem[]): boolean {
+  return problems.length > 0 && problems.every((problem) => problem.variable !== undefined);
+}
+
+/**
+ * A target that needs environment variables that are not set: what a project needs (name, tags,
+ * selection, settings) without connection or credentials, and the problems, for when it is used.
+ */
+function unresolvedTarget(map: YamlMap, { baseName, params, at, defaults, context }: TargetInput, unresolved: ConfigProblem[]): TargetConfig {
+  const path = `targets.${baseName}`;
+  // Read again with problems going nowhere: only the parts that do not need the missing values count.
+  const reader = readerFor({ ...context, problems: new Problems(context.file) }, `target "${baseName}"`, params);
+  const settings = readSettings(map, path, reader, defaults);
+  const tagsEntry = entry(map, 'tags');
+  return {
+    name: matrixTargetName(baseName, params),
+    baseName,
+    params: { ...params },
+    credentials: {},
+    timeoutMs: settings.timeoutMs,
+    typingDelayMs: settings.typingDelayMs,
+    ...(settings.encodings ? { encodings: settings.encodings } : {}),
+    quality: settings.quality,
+    compare: settings.compare,
+    tags: (tagsEntry ? reader.stringList(tagsEntry.value, `${path}.tags`) : undefined) ?? [],
+    shared: settings.shared,
+    ...readSelection(map, path, reader),
+    unresolved: sortProblems(unresolved),
     source: at,
   };
 }
@@ -384,20 +418,6 @@ function readCertificate(node: YamlNode, path: string, reader: Reader, context: 
     return undefined;
   }
   return { pem: text, file: absolute };
-}
-
-function readHost(node: YamlNode, path: string, reader: Reader): string | undefined {
-  const host = reader.text(node, path, { nonEmpty: true });
-  if (!host) return undefined;
-  if (!HOST.test(host.value)) {
-    reader.problem(node.at, `${path}: ${host.fromEnv ? 'the value from the environment' : JSON.stringify(host.value)} is not a host name or address (no scheme, path or spaces).`);
-    return undefined;
-  }
-  return host.value;
-}
-
-function readPort(node: YamlNode, path: string, reader: Reader): number | undefined {
-  return reader.integer(node, path, 1, 65535, 'a port, a whole number from 1 to 65535');
 }
 
 interface ConnectionInput {
@@ -542,84 +562,13 @@ function checkUrlTemplate(url: string, node: YamlNode, path: string, reader: Rea
         ? `add \`${name}:\` to the connection`
         : name === 'ticket' || name === 'password'
           ? `add \`${name}:\` to the target (e.g. ${name}: \${env:VNC_${name.toUpperCase()}}) or a provider`
-          : `add it to \`vars:\`${didYouMean(name, input.vars)}`;
+          : placeholderFix(name, input.vars);
     reader.problem(node.at, `${path}: the URL uses \${${name}}, which has no value: ${fix}.`);
   }
 }
 
-function readGeometry(node: YamlNode, path: string, reader: Reader): string | undefined {
-  const text = reader.string(node, path);
-  if (text === undefined) return undefined;
-  const match = GEOMETRY.exec(text.trim());
-  const max = Limits.maxFramebufferSide;
-  if (!match || Number(match[1]) < 16 || Number(match[2]) < 16 || Number(match[1]) > max || Number(match[2]) > max) {
-    reader.problem(node.at, `${path}: expected a screen size WIDTHxHEIGHT such as 1280x800 (each side 16 to ${max}), got ${JSON.stringify(text)}.`);
-    return undefined;
-  }
-  return `${Number(match[1])}x${Number(match[2])}`;
-}
-
-function readLaunch(node: YamlNode, path: string, reader: Reader, context: SchemaContext, connection: TargetConnection | undefined, connectionWritten: boolean): LaunchConfig | undefined {
-  const map = reader.map(node, path, '{ preset: local-desktop } or { command: "…", port: N }');
-  if (!map) return undefined;
-  const presetEntry = entry(map, 'preset');
-  const commandEntry = entry(map, 'command');
-  if ((presetEntry && commandEntry) || (!presetEntry && !commandEntry)) {
-    reader.keys(map, path, [...new Set([...PRESET_KEYS, ...COMMAND_KEYS])]);
-    reader.problem(map.at, `${path}: give exactly one of \`preset: local-desktop\` or \`command:\` (a command that serves VNC).`);
-    return undefined;
-  }
-  const before = context.problems.count;
-  const timeoutEntry = entry(map, 'timeoutMs');
-  const timeoutMs = timeoutEntry ? reader.integer(timeoutEntry.value, `${path}.timeoutMs`, 1, 3_600_000) : undefined;
-  if (presetEntry) {
-    reader.keys(map, path, PRESET_KEYS, Object.fromEntries(COMMAND_KEYS.map((key) => [key, 'Only a `command:` launch takes it.'])));
-    const preset = reader.string(presetEntry.value, `${path}.preset`);
-    if (preset !== undefined && !(LAUNCH_PRESETS as readonly string[]).includes(preset)) {
-      reader.problem(presetEntry.value.at, `${path}.preset: unknown preset "${preset}".${didYouMean(preset, LAUNCH_PRESETS)} Known: ${LAUNCH_PRESETS.join(', ')}.`);
-    }
-    const geometryEntry = entry(map, 'geometry');
-    const geometry = geometryEntry ? readGeometry(geometryEntry.value, `${path}.geometry`, reader) : DEFAULT_GEOMETRY;
-    const depthEntry = entry(map, 'depth');
-    let depth: 16 | 24 | 32 = 24;
-    if (depthEntry) {
-      const value = reader.integer(depthEntry.value, `${path}.depth`, 16, 32, '16, 24 or 32');
-      if (value === 16 || value === 24 || value === 32) depth = value;
-      else if (value !== undefined) reader.problem(depthEntry.value.at, `${path}.depth: expected 16, 24 or 32, got ${value}.`);
-    }
-    if (context.problems.count > before || geometry === undefined) return undefined;
-    return { kind: 'local-desktop', geometry, depth, timeoutMs: timeoutMs ?? DEFAULT_DESKTOP_LAUNCH_TIMEOUT_MS, source: map.at };
-  }
-
-  reader.keys(map, path, COMMAND_KEYS, Object.fromEntries(PRESET_KEYS.filter((key) => !COMMAND_KEYS.includes(key)).map((key) => [key, 'Only `preset: local-desktop` takes it.'])));
-  const commandNode = commandEntry!.value;
-  const command: string | string[] | undefined =
-    commandNode.kind === 'seq'
-      ? reader.stringList(commandNode, `${path}.command`, (part) => (part === '' ? 'an argument may not be empty.' : undefined))
-      : reader.string(commandNode, `${path}.command`, { nonEmpty: true });
-  if (Array.isArray(command) && command.length === 0) reader.problem(commandNode.at, `${path}.command: the argument list is empty.`);
-  const hostEntry = entry(map, 'host');
-  const tcp = connection?.type === 'tcp' ? connection : undefined;
-  const host = hostEntry ? readHost(hostEntry.value, `${path}.host`, reader) : (tcp?.host ?? '127.0.0.1');
-  const portEntry = entry(map, 'port');
-  const port = portEntry ? readPort(portEntry.value, `${path}.port`, reader) : tcp?.port;
-  // A written connection that failed to read has its own problem; do not add a second one here.
-  if (!portEntry && !tcp && (connection !== undefined || !connectionWritten)) {
-    reader.problem(map.at, `${path}: missing \`port:\`, the port where the command serves VNC (needed without a tcp connection).`);
-  }
-  const reuseEntry = entry(map, 'reuseExisting');
-  const reuseExisting = reuseEntry ? reader.boolean(reuseEntry.value, `${path}.reuseExisting`) : false;
-  const envEntry = entry(map, 'env');
-  const env = envEntry ? reader.stringMap(envEntry.value, `${path}.env`, { secret: true }) : {};
-  const cwdEntry = entry(map, 'cwd');
-  let cwd = context.dir;
-  if (cwdEntry) {
-    const written = reader.string(cwdEntry.value, `${path}.cwd`, { nonEmpty: true });
-    if (written !== undefined) {
-      cwd = resolve(context.dir, written);
-      if (!existsSync(cwd) || !statSync(cwd).isDirectory()) reader.problem(cwdEntry.value.at, `${path}.cwd: folder "${written}" not found (looked for ${cwd}; the path is relative to the targets file).`);
-    }
-  }
-  if (context.problems.count > before || command === undefined || host === undefined || port === undefined || reuseExisting === undefined || env === undefined) return undefined;
-  return { kind: 'command', command, host, port, reuseExisting, timeoutMs: timeoutMs ?? DEFAULT_COMMAND_LAUNCH_TIMEOUT_MS, env, cwd, source: map.at };
+/** For an unknown placeholder: the closest known one (`${tiket}` → `${ticket}`), or where to give it a value. */
+function placeholderFix(name: string, vars: readonly string[]): string {
+  const guess = closest(name, [...RESERVED_VARS, ...vars]);
+  return guess === undefined ? `add it to \`vars:\`` : `did you mean \${${guess}}? Otherwise add it to \`vars:\``;
 }

@@ -3,7 +3,7 @@
  * test runner may pass it to its workers), validated, with `${env:NAME}` already filled in.
  */
 import type { Quality } from '../rfb/quality.js';
-import type { SourceLocation } from './problems.js';
+import type { ConfigProblem, SourceLocation } from './problems.js';
 
 export type { SourceLocation } from './problems.js';
 
@@ -103,6 +103,7 @@ export interface LocalDesktopLaunch {
   depth: 16 | 24 | 32;
   /** Bound on starting it. */
   timeoutMs: number;
+  scope: LaunchScope;
   source: SourceLocation;
 }
 
@@ -121,10 +122,18 @@ export interface CommandLaunch {
   env: Record<string, string>;
   /** Absolute; default the YAML file's folder. */
   cwd: string;
+  scope: LaunchScope;
   source: SourceLocation;
 }
 
 export type LaunchConfig = LocalDesktopLaunch | CommandLaunch;
+
+/**
+ * How long a launched target lives under the Playwright fixture: `worker` starts it once per worker
+ * and shares it between that worker's tests; `test` starts a fresh one for every test (and retry),
+ * like a fresh browser context. Default: `test` for `preset: local-desktop`, `worker` for `command:`.
+ */
+export type LaunchScope = 'worker' | 'test';
 
 export interface TargetConfig {
   /** Unique; for a matrix `base[param=value,…]`. */
@@ -151,6 +160,16 @@ export interface TargetConfig {
   tags: string[];
   /** May several test workers drive this target at once? Default false. */
   shared: boolean;
+  /** `specs:` — globs of the spec files that run on this target (the project's `testMatch`); default all. */
+  specs?: string[];
+  /** `grep:` — regular expressions (source text); only tests whose title matches one run on this target. */
+  grep?: string[];
+  /**
+   * Loaded with `missingEnv: 'defer'`: the environment variables this target needs that are not
+   * set. Such a target has no connection, credentials or launch; connecting to it or launching it
+   * throws these problems (with `file:line:column`).
+   */
+  unresolved?: ConfigProblem[];
   /** Where the target is written (its name under `targets:`). */
   source: SourceLocation;
 }

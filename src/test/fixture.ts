@@ -4,14 +4,14 @@
  * test and disconnects after — on failure and timeout too — attaching the last screen on failure
  * and, with `vncTrace`, a frame per step and an animated recording.
  */
-import { test as base, type TestInfo } from '@playwright/test';
+import { test as base, type Location, type TestInfo } from '@playwright/test';
 import { VNCAgentBridge } from '../bridge/bridge.js';
 import { encodePng } from '../bridge/png.js';
 import { VNCConfigError } from '../errors.js';
-import { launchTarget, loadTargets, resolveTarget, type LaunchedTarget, type TargetConfig, type TargetsFile } from '../config/index.js';
+import { assertResolved, inYamlTerms, launchTarget, loadTargets, resolveTarget, type LaunchedTarget, type TargetConfig, type TargetsFile } from '../config/index.js';
 import { ScreenRecorder } from './recording.js';
 import { setCompareDefaults } from './registry.js';
-import { instrumentBridge } from './steps.js';
+import { instrumentBridge, pointErrorAt } from './steps.js';
 
 export type VncTraceMode = 'off' | 'on' | 'retain-on-failure';
 
@@ -32,6 +32,10 @@ export interface VncTestFixtures {
   vnc: VNCAgentBridge;
   /** The target this test drives, as configured (no secrets resolved from providers). */
   vncTargetConfig: TargetConfig;
+}
+
+interface VncInternalTestFixtures {
+  _vncLaunched: LaunchedTarget | undefined;
 }
 
 interface VncWorkerFixtures {
@@ -58,14 +62,26 @@ async function attachScreen(bridge: VNCAgentBridge, testInfo: TestInfo, name: st
   await testInfo.attach(name, { body: encodePng(bridge.screen.capture()), contentType: 'image/png' });
 }
 
-export const test = base.extend<VncTestOptions & VncTestFixtures, VncWorkerOptions & VncWorkerFixtures>({
-  vncTarget: [undefined, { option: true }],
-  vncTrace: ['off', { option: true }],
-  vncConfig: [undefined, { option: true, scope: 'worker' }],
+/** Where fixture steps point: the test itself, not this package. */
+function testLocation(testInfo: TestInfo): Location {
+  return { file: testInfo.file, line: testInfo.line, column: testInfo.column };
+}
 
-  _vncTargets: [async ({ vncConfig }, use) => use(loadTargets(vncConfig)), { scope: 'worker' }],
+/** A fixture step's error points at the test (a snippet of the test in reports), not into this package. */
+function pointedAtTest(error: unknown, testInfo: TestInfo): unknown {
+  pointErrorAt(error, testLocation(testInfo));
+  return error;
+}
 
-  // Targets with `launch:` are started once per worker, on first use, and stopped with the worker.
+export const test = base.extend<VncTestOptions & VncTestFixtures & VncInternalTestFixtures, VncWorkerOptions & VncWorkerFixtures>({
+  vncTarget: [undefined, { option: true, box: 'self' }],
+  vncTrace: ['off', { option: true, box: 'self' }],
+  vncConfig: [undefined, { option: true, scope: 'worker', box: 'self' }],
+
+  // Unset `${env:…}` of other targets do not matter here: only this project's target must resolve.
+  _vncTargets: [async ({ vncConfig }, use) => use(loadTargets(vncConfig, { missingEnv: 'defer' })), { scope: 'worker', box: 'self' }],
+
+  // Targets with `launch:` (scope worker) are started once per worker, on first use, and stopped with the worker.
   _vncLaunches: [
     async ({}, use) => {
       const launched = new Map<string, Promise<LaunchedTarget>>();
@@ -79,26 +95,52 @@ export const test = base.extend<VncTestOptions & VncTestFixtures, VncWorkerOptio
       });
       for (const running of launched.values()) await (await running.catch(() => undefined))?.stop();
     },
-    { scope: 'worker', timeout: 60_000 },
+    { scope: 'worker', timeout: 60_000, box: 'self' },
   ],
 
-  vncTargetConfig: async ({ vncTarget, _vncTargets }, use) => {
-    await use(findTarget(_vncTargets, vncTarget));
-  },
+  // Fixtures are boxed ('self'): no fixture step points into this package; their own steps point at the test.
+  vncTargetConfig: [async ({ vncTarget, _vncTargets }, use) => {
+    const target = findTarget(_vncTargets, vncTarget);
+    try {
+      assertResolved(target);
+    } catch (error) {
+      // The mistake is in the YAML (file:line:column in the message), not in the code: no stack.
+      (error as Error).stack = `${(error as Error).name}: ${(error as Error).message}`;
+      throw error;
+    }
+    await use(target);
+  }, { box: 'self' }],
 
-  vnc: async ({ vncTargetConfig: target, vncTrace, _vncLaunches }, use, testInfo) => {
-    const launched = target.launch ? await _vncLaunches(target) : undefined;
+  // The running launch this test connects to: the worker's, or (`scope: test`) one of its own, stopped after the test.
+  _vncLaunched: [async ({ vncTargetConfig: target, _vncLaunches }, use, testInfo) => {
+    if (target.launch?.scope !== 'test') return use(target.launch ? await _vncLaunches(target) : undefined);
+    const launched = await test.step(`launch ${target.name}`, () => launchTarget(target).catch((error: unknown) => Promise.reject(pointedAtTest(error, testInfo))), {
+      location: testLocation(testInfo),
+    });
+    try {
+      await use(launched);
+    } finally {
+      await launched.stop();
+    }
+  }, { box: 'self' }],
+
+  vnc: [async ({ vncTargetConfig: target, vncTrace, _vncLaunched: launched }, use, testInfo) => {
     // Asked afresh for every test and every retry: providers hand out short-lived tickets.
     const options = await resolveTarget(target, { attempt: testInfo.retry, launched });
     const bridge = new VNCAgentBridge(options);
     const recorder = vncTrace === 'off' ? undefined : new ScreenRecorder(bridge);
     const instrumented = instrumentBridge(
       bridge,
-      (title, body) => test.step(title, body, { box: true }),
+      // With the caller's location the step's error already points there (steps.ts); `box` would drop that stack.
+      (title, body, location) => test.step(title, body, location ? { location } : { box: true, location: testLocation(testInfo) }),
       async (title) => recorder?.step(title),
     );
     setCompareDefaults(instrumented, target.compare);
-    await test.step(`connect to ${target.name} (${bridge.remote})`, () => bridge.connect(), { box: true });
+    await test.step(
+      `connect to ${target.name} (${bridge.remote})`,
+      () => bridge.connect().catch((error: unknown) => Promise.reject(pointedAtTest(inYamlTerms(error, target), testInfo))),
+      { location: testLocation(testInfo) },
+    );
     recorder?.start();
     try {
       await use(instrumented);
@@ -109,5 +151,5 @@ export const test = base.extend<VncTestOptions & VncTestFixtures, VncWorkerOptio
       recorder?.stop();
       await bridge.disconnect();
     }
-  },
+  }, { box: 'self' }],
 });

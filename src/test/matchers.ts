@@ -11,7 +11,7 @@ import type { VNCAgentBridge } from '../bridge/bridge.js';
 import { checkMatch, compareFrames } from '../bridge/image-diff.js';
 import { findImage } from '../bridge/image-search.js';
 import { decodePng, encodePng } from '../bridge/png.js';
-import { VNCError } from '../errors.js';
+import { VNCError, VNCTimeoutError } from '../errors.js';
 import type { Frame, Rect } from '../rfb/framebuffer.js';
 import { compareDefaultsOf, type CompareDefaults } from './registry.js';
 
@@ -167,14 +167,21 @@ export async function toShowImage(this: ExpectMatcherState, received: unknown, i
   };
 }
 
+/** The first sentence of an error message, without its full stop: for a one-sentence matcher message. */
+function firstSentence(message: string): string {
+  return (/^.*?[.!?](?=\s|$)/s.exec(message)?.[0] ?? message).replace(/[.!?]$/, '');
+}
+
 export async function toHaveClipboard(this: ExpectMatcherState, received: unknown, expected: string, options: { timeout?: number } = {}): Promise<MatcherReturnType> {
   const vnc = screenOf(received, 'toHaveClipboard');
   const timeout = options.timeout ?? this.timeout;
+  const deadline = Date.now() + (this.isNot ? 0 : timeout);
   let actual: string | undefined;
   let failure: unknown;
+  // Each read waits at most until the deadline, so the whole match ends within `timeout`.
   const result = await poll(this.isNot ? 0 : timeout, async () => {
     try {
-      actual = await vnc.clipboard.getText({ timeoutMs: Math.min(POLL_INTERVAL_MS * 5, Math.max(1, timeout)) });
+      actual = await vnc.clipboard.getText({ timeoutMs: Math.max(1, Math.min(POLL_INTERVAL_MS * 5, deadline - Date.now())) });
       failure = undefined;
     } catch (error) {
       if (!(error instanceof VNCError)) throw error;
@@ -182,6 +189,12 @@ export async function toHaveClipboard(this: ExpectMatcherState, received: unknow
     }
     return { pass: actual === expected };
   });
+  const why =
+    actual !== undefined
+      ? `it is ${this.utils.printReceived(actual)}`
+      : failure instanceof VNCTimeoutError || failure === undefined
+        ? 'the server announced no clipboard text'
+        : `reading it failed (${firstSentence((failure as Error).message)})`;
   return {
     pass: result.pass,
     name: 'toHaveClipboard',
@@ -189,9 +202,8 @@ export async function toHaveClipboard(this: ExpectMatcherState, received: unknow
     actual,
     message: () =>
       this.isNot
-        ? `Expected the clipboard not to be ${this.utils.printExpected(expected)}.`
-        : `Expected the clipboard to be ${this.utils.printExpected(expected)}, ` +
-          (actual === undefined ? `but ${failure instanceof Error ? failure.message : 'nothing was announced'}.` : `it is ${this.utils.printReceived(actual)}.`),
+        ? `Expected the clipboard not to be ${this.utils.printExpected(expected)}, but it is.`
+        : `Expected the clipboard to be ${this.utils.printExpected(expected)} within ${timeout} ms, but ${why}.`,
   };
 }
 

@@ -2,6 +2,9 @@
  * Wraps a bridge so that every action appears as a Playwright `test.step` titled with the call and
  * its arguments — text typed with `{ secret: true }` and clipboard text are masked, never logged.
  */
+import { dirname, isAbsolute, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Location } from '@playwright/test';
 import type { VNCAgentBridge } from '../bridge/bridge.js';
 
 /** The asynchronous actions of each part that become steps; getters and synchronous reads do not. */
@@ -15,7 +18,48 @@ const ACTIONS = {
 
 type Part = keyof typeof ACTIONS;
 
-export type StepRunner = <T>(title: string, body: () => Promise<T>) => Promise<T>;
+/** Runs one step; `location` is the line of the user's code that made the call. */
+export type StepRunner = <T>(title: string, body: () => Promise<T>, location?: Location) => Promise<T>;
+
+/** This package's code (built and, through source maps, its sources): frames to skip. */
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const OWN_FOLDERS = [`${PACKAGE_ROOT}${sep}dist${sep}`, `${PACKAGE_ROOT}${sep}src${sep}`];
+const FRAME = /\(?((?:file:\/\/)?[^\s()]+?):(\d+):(\d+)\)?$/;
+
+function currentStack(): string | undefined {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 30;
+  try {
+    return new Error().stack;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
+ * The first stack frame outside this package: the user's spec (or helper) line that called the
+ * action, as Playwright's own steps point at the caller. Undefined when there is none.
+ */
+export function callerLocation(stack: string | undefined = currentStack()): Location | undefined {
+  for (const line of (stack ?? '').split('\n').slice(1)) {
+    const match = FRAME.exec(line.trim());
+    if (!match) continue;
+    let file = match[1];
+    if (file.startsWith('file://')) file = fileURLToPath(file);
+    if (file.startsWith('node:') || !isAbsolute(file) || OWN_FOLDERS.some((folder) => file.startsWith(folder))) continue;
+    return { file, line: Number(match[2]), column: Number(match[3]) };
+  }
+  return undefined;
+}
+
+/**
+ * An action's error shows the user's line (with its code snippet in reports), as Playwright's own
+ * actions do, instead of frames inside this package.
+ */
+export function pointErrorAt(error: unknown, location: Location): void {
+  if (!(error instanceof Error)) return;
+  error.stack = `${String(error)}\n    at ${location.file}:${location.line}:${location.column}`;
+}
 
 const MAX_ARGUMENT_LENGTH = 60;
 
@@ -57,11 +101,21 @@ function wrapPart<T extends object>(part: Part, target: T, runStep: StepRunner, 
       }
       return (...args: unknown[]) => {
         const title = stepTitle(part, property, args);
-        return runStep(title, async () => {
-          const result = await (value as (...args: unknown[]) => Promise<unknown>).apply(object, args);
-          await afterStep(title);
-          return result;
-        });
+        const location = callerLocation();
+        return runStep(
+          title,
+          async () => {
+            try {
+              const result = await (value as (...args: unknown[]) => Promise<unknown>).apply(object, args);
+              await afterStep(title);
+              return result;
+            } catch (error) {
+              if (location) pointErrorAt(error, location);
+              throw error;
+            }
+          },
+          location,
+        );
       };
     },
   });

@@ -4,6 +4,7 @@
  * host part. URLs are printed masked: no credentials, no query values, no secret in the path.
  */
 import { VNCConfigError } from '../errors.js';
+import { closest } from './suggest.js';
 
 export type TemplateValues = Readonly<Record<string, string | number | undefined>>;
 
@@ -31,8 +32,11 @@ export function expandUrlTemplate(template: string, values: TemplateValues): URL
       throw new VNCConfigError(`The URL template has an invalid placeholder "\${${name}}": names are letters, digits and _ (e.g. \${vmid}).`);
     }
     if (!(name in values)) {
-      const known = Object.keys(values).sort().map((known) => `\${${known}}`).join(', ');
-      throw new VNCConfigError(`The URL template uses \${${name}}, which has no value. Known placeholders: ${known}; add "${name}" to vars.`);
+      const names = Object.keys(values).sort();
+      const guess = closest(name, names);
+      const known = names.map((known) => `\${${known}}`).join(', ');
+      const fix = guess === undefined ? `add "${name}" to vars` : `did you mean \${${guess}}? (or add "${name}" to vars)`;
+      throw new VNCConfigError(`The URL template uses \${${name}}, which has no value: ${fix}. Known placeholders: ${known}.`);
     }
     const value = values[name];
     if (value === undefined || String(value) === '') {
