@@ -25,6 +25,7 @@ declare -A PACKAGES=(
   [openssl]=openssl
   [vncsnapshot]=vncsnapshot
   [strace]=strace
+  [chromium]=chromium
 )
 missing=()
 for command in "${!PACKAGES[@]}"; do
