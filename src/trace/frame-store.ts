@@ -19,7 +19,8 @@ interface Stored {
 export class FrameStore {
   private readonly frames = new Map<FrameId, Stored>();
   private readonly encodedBytes = { action: 0, filmstrip: 0 };
-  private readonly pending = { action: 0, filmstrip: 0 };
+  /** Bytes guessed for frames still being encoded: the last PNG's size, or a 20:1 ratio before any. */
+  private readonly pendingGuess = { action: 0, filmstrip: 0 };
   private lastPngBytes = 0;
   private failure: unknown;
 
@@ -31,7 +32,8 @@ export class FrameStore {
   /** Like add(), with the id already computed (frameId). */
   addWithId(id: FrameId, frame: Frame, purpose: FramePurpose): FrameId {
     if (this.frames.has(id)) return id;
-    this.pending[purpose]++;
+    const guess = this.lastPngBytes || Math.ceil((frame.width * frame.height * 3) / 20);
+    this.pendingGuess[purpose] += guess;
     const stored: Stored = {
       width: frame.width,
       height: frame.height,
@@ -40,11 +42,11 @@ export class FrameStore {
           stored.bytes = png.length;
           this.encodedBytes[purpose] += png.length;
           this.lastPngBytes = png.length;
-          this.pending[purpose]--;
+          this.pendingGuess[purpose] -= guess;
           return png;
         },
         (error: unknown) => {
-          this.pending[purpose]--;
+          this.pendingGuess[purpose] -= guess;
           this.failure ??= error;
           return Buffer.alloc(0);
         },
@@ -58,9 +60,9 @@ export class FrameStore {
     return this.frames.has(id);
   }
 
-  /** Bytes of PNG added for `purpose`, counting frames still being encoded at the size of the last one. */
+  /** Bytes of PNG added for `purpose`, frames still being encoded counted at a guess. */
   estimatedBytes(purpose: FramePurpose): number {
-    return this.encodedBytes[purpose] + this.pending[purpose] * this.lastPngBytes;
+    return this.encodedBytes[purpose] + this.pendingGuess[purpose];
   }
 
   /** Every frame's PNG and facts, once all encodings finished. */
