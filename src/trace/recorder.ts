@@ -83,7 +83,16 @@ export class TraceRecorder {
   private settling: { action: TraceAction; timer: NodeJS.Timeout } | undefined;
   private removeDetails: (() => void) | undefined;
   private listening = false;
-  private readonly onUpdate = () => this.sampleSoon();
+  /** Counts screen updates; a capture at an unchanged count is the screen stored last. */
+  private generation = 0;
+  private lastShot: { generation: number; id: FrameId } | undefined;
+  private readonly onUpdate = () => {
+    this.generation++;
+    this.sampleSoon();
+  };
+  private readonly onResize = () => {
+    this.generation++;
+  };
 
   constructor(bridge: VNCAgentBridge, options: TraceRecorderOptions = {}) {
     this.bridge = bridge;
@@ -109,6 +118,7 @@ export class TraceRecorder {
     if (this.bridge.isConnected) {
       this.screen = { width: this.bridge.screen.width, height: this.bridge.screen.height };
       this.bridge.session().on('update', this.onUpdate);
+      this.bridge.session().on('resize', this.onResize);
       this.listening = true;
     }
     this.removeDetails = this.bridge.actionDetails.on((detail) => this.onDetail(detail));
@@ -205,10 +215,23 @@ export class TraceRecorder {
     }
   }
 
-  /** The current screen, stored; undefined when disconnected or over the byte bound. */
+  /**
+   * The current screen, stored; undefined when disconnected or over the byte bound. With no
+   * update since the last capture the screen is the one stored then: no copy, no hash.
+   */
   private snapshot(purpose: FramePurpose): FrameId | undefined {
+    const unchanged = this.unchangedShot();
+    if (unchanged) return unchanged;
     const frame = this.capture();
-    return frame && this.keep(frame, purpose);
+    if (!frame) return undefined;
+    const id = this.keep(frame, purpose);
+    if (id) this.lastShot = { generation: this.generation, id };
+    return id;
+  }
+
+  private unchangedShot(): FrameId | undefined {
+    const last = this.lastShot;
+    return this.listening && last && last.generation === this.generation && this.store.has(last.id) && this.bridge.isConnected ? last.id : undefined;
   }
 
   private keep(frame: Frame, purpose: FramePurpose = 'action'): FrameId | undefined {
@@ -232,9 +255,13 @@ export class TraceRecorder {
 
   private sample(): void {
     this.lastSample = performance.now();
-    const frame = this.capture();
-    if (!frame) return;
-    const id = frameId(frame);
+    let id = this.unchangedShot();
+    let frame: Frame | undefined;
+    if (id === undefined) {
+      frame = this.capture();
+      if (!frame) return;
+      id = frameId(frame);
+    }
     if (this.filmstrip.at(-1)?.frame === id) return;
     const overCount = this.filmstrip.length >= this.options.maxFilmstripFrames;
     const overBytes = !this.store.has(id) && this.store.estimatedBytes('filmstrip') >= this.options.maxFilmstripBytes;
@@ -242,7 +269,9 @@ export class TraceRecorder {
       this.filmstripDropped++;
       return;
     }
-    this.filmstrip.push({ at: this.now(), frame: this.store.addWithId(id, frame, 'filmstrip') });
+    if (frame) this.store.addWithId(id, frame, 'filmstrip');
+    this.lastShot = { generation: this.generation, id };
+    this.filmstrip.push({ at: this.now(), frame: id });
   }
 
   /** Stops listening to the bridge (idempotent). finish() calls it. */
@@ -251,7 +280,10 @@ export class TraceRecorder {
     this.sampleTimer = undefined;
     this.removeDetails?.();
     this.removeDetails = undefined;
-    if (this.listening && this.bridge.isConnected) this.bridge.session().off('update', this.onUpdate);
+    if (this.listening && this.bridge.isConnected) {
+      this.bridge.session().off('update', this.onUpdate);
+      this.bridge.session().off('resize', this.onResize);
+    }
     this.listening = false;
   }
 
