@@ -6,11 +6,11 @@
  * `vnc-agent show-trace`.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile, writeFile, chmod } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, expect, test, type Browser } from '@playwright/test';
-import { decodePng } from '../../src/bridge/png.js';
+import { decodePng, encodePng } from '../../src/bridge/png.js';
 import { readTrace, type LoadedTrace, type TraceAction } from '../../src/trace/index.js';
 import { inlineProject, type InlineRun, type JsonAttachment, type JsonResult } from '../support/inline-project.js';
 import { run, startProcess, stopProcess } from '../support/processes.js';
@@ -56,6 +56,11 @@ test('fails after acting', async ({ vnc }) => {
   expect(1, 'fails on purpose').toBe(2);
 });
 
+test('screen mismatch', async ({ vnc }) => {
+  await vnc.mouse.move(790, 590);
+  await expect(vnc).toHaveScreen('never.png', { region: { x: 0, y: 0, width: 100, height: 50 }, timeout: 300 });
+});
+
 test('flaky, passes on retry', async ({ vnc }, testInfo) => {
   await vnc.mouse.click(100, 100);
   expect(testInfo.retry, 'the first attempt fails on purpose').toBe(1);
@@ -91,6 +96,10 @@ test.beforeAll(async () => {
     'failing.spec.ts': FAILING,
     'first-retry.spec.ts': FIRST_RETRY,
   });
+  // A baseline that never matches (solid red), so the comparison fails with expected, actual and diff.
+  const red = { width: 100, height: 50, data: Buffer.alloc(100 * 50 * 4, Buffer.from([255, 0, 0, 255])) };
+  await mkdir(join(project.dir, 'failing.spec.ts-snapshots'), { recursive: true });
+  await writeFile(join(project.dir, 'failing.spec.ts-snapshots', 'never-desk-linux.png'), encodePng(red));
   result = await project.run(['--reporter=list,json'], { TRACE_SECRET: SECRET, FORCE_COLOR: '0' });
 });
 
@@ -212,6 +221,32 @@ test('retain-on-failure drops the trace of a passing retry; on-first-retry recor
   const steady = results('passes at once');
   expect(steady.map((r) => r.status)).toEqual(['passed']);
   expect(steady[0].attachments.map((a) => a.name)).toEqual([]);
+});
+
+test('a failed toHaveScreen is in the trace with its expected, actual and diff images, and the viewer shows them', async () => {
+  const res = results('screen mismatch')[0];
+  const { trace, frames } = await traceOf(res);
+  const matcher = trace.actions.find((a) => a.kind === 'expect')!;
+  expect(matcher.title).toBe('expect.toHaveScreen("never.png")');
+  expect(matcher.error).toMatch(/did not match .*never-desk-linux\.png/);
+  expect(matcher.expectation?.pass).toBe(false);
+  const expected = decodePng(frames.get(matcher.expectation!.expected!)!);
+  expect([expected.width, expected.height, ...expected.data.subarray(0, 4)]).toEqual([100, 50, 255, 0, 0, 255]);
+  const actual = decodePng(frames.get(matcher.expectation!.actual!)!);
+  expect([actual.width, actual.height]).toEqual([100, 50]);
+  expect(frames.get(matcher.expectation!.diff!)).toBeTruthy();
+
+  browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'] });
+  const page = await browser.newPage();
+  await page.goto(pathToFileURL(attachment(res, 'vnc-trace.html')!.path!).href);
+  // The viewer opens on the failed matcher, with the three images.
+  await expect(page.locator('#actions li.selected .title')).toHaveText('expect.toHaveScreen("never.png")');
+  await expect(page.locator('#actions li.selected')).toHaveClass(/failed/);
+  await expect(page.locator('#error')).toContainText('did not match');
+  for (const which of ['expected', 'actual', 'diff'] as const) {
+    await expect(page.locator(`#${which} img`)).toHaveAttribute('data-frame', matcher.expectation![which]!);
+  }
+  await page.close();
 });
 
 /** FNV-1a over RGB of RGBA pixels: the same function runs in the page. */
