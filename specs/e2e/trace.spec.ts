@@ -5,7 +5,7 @@
  * in Debian's Chromium (pixels of the shown images, the click marker, keyboard navigation), and
  * `vnc-agent show-trace`.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -95,12 +95,13 @@ test.beforeAll(async () => {
     'vnc.targets.yaml': TARGETS,
     'failing.spec.ts': FAILING,
     'first-retry.spec.ts': FIRST_RETRY,
+    'bad-mode.spec.ts': "import { test } from 'vnc-agent-bridge/test';\ntest.use({ vncTrace: 'sometimes' as never });\ntest('bad trace mode', async ({ vnc }) => {\n  await vnc.mouse.move(1, 1);\n});\n",
   });
   // A baseline that never matches (solid red), so the comparison fails with expected, actual and diff.
   const red = { width: 100, height: 50, data: Buffer.alloc(100 * 50 * 4, Buffer.from([255, 0, 0, 255])) };
   await mkdir(join(project.dir, 'failing.spec.ts-snapshots'), { recursive: true });
   await writeFile(join(project.dir, 'failing.spec.ts-snapshots', 'never-desk-linux.png'), encodePng(red));
-  result = await project.run(['--reporter=list,json'], { TRACE_SECRET: SECRET, FORCE_COLOR: '0' });
+  result = await project.run(['--reporter=list,json,html'], { TRACE_SECRET: SECRET, FORCE_COLOR: '0', PLAYWRIGHT_HTML_OPEN: 'never', PLAYWRIGHT_HTML_OUTPUT_DIR: join(project.dir, 'html-report') });
 });
 
 test.afterAll(async () => {
@@ -249,6 +250,14 @@ test('a failed toHaveScreen is in the trace with its expected, actual and diff i
   await page.close();
 });
 
+test('an unknown vncTrace mode fails the test with the modes to choose from (and disconnects)', async () => {
+  const [first] = results('bad trace mode');
+  expect(first.status).toBe('failed');
+  expect(first.errors.map((e) => e.message).join('\n')).toContain(
+    `vncTrace "sometimes" is not a trace mode: use one of 'off', 'on', 'retain-on-failure', 'on-first-retry', 'on-all-retries', 'retain-on-first-failure'`,
+  );
+});
+
 /** FNV-1a over RGB of RGBA pixels: the same function runs in the page. */
 function rgbHash(data: Uint8Array | Buffer): number {
   let hash = 0x811c9dc5;
@@ -271,7 +280,12 @@ test('the viewer, opened from disk in Chromium, lists the actions and shows the 
   page.on('request', (request) => requests.push(request.url()));
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(pathToFileURL(attachment(res, 'vnc-trace.html')!.path!).href);
+  // Opened the way the HTML report serves it: Playwright's report keeps its own copy under data/.
+  const viewer = await readFile(attachment(res, 'vnc-trace.html')!.path!);
+  const dataDir = join(project.dir, 'html-report', 'data');
+  const copy = filesIn(dataDir).find((name) => name.endsWith('.html') && viewer.equals(readFileSync(join(dataDir, name))));
+  expect(copy, `the report's data/ holds the viewer: ${filesIn(dataDir).join(', ')}`).toBeTruthy();
+  await page.goto(pathToFileURL(join(dataDir, copy!)).href);
   await expect(page.locator('body[data-ready="true"]')).toHaveCount(1);
 
   // The action list, in order; the failed test's error is shown.

@@ -127,7 +127,9 @@ test.describe('the recorder', () => {
     const failure = new VNCInputError('\u001b[31mUnknown key "nope"\u001b[39m: use a key name.');
     await expect(r.action('keyboard.press("nope")', () => Promise.reject(failure))).rejects.toBe(failure);
     await r.action('screen.waitForStable()', async () => undefined);
-    details.emit({ point: { x: 1, y: 1 } }); // between actions: belongs to none
+    // Reported outside any recorded action (a locator driving the bridge itself): one action of its own.
+    details.emit({ box: { x: 5, y: 6, width: 30, height: 10 }, point: { x: 20, y: 11 }, label: 'getByText("Save")' });
+    details.emit({ point: { x: 20, y: 11 }, label: 'click left' });
     const { trace } = readTrace(await r.finish({ status: 'failed', error: 'boom' }));
     expect(trace.actions.map((a) => [a.id, a.parentId, a.title, a.kind, a.keys])).toEqual([
       [1, undefined, 'mouse.click(10, 20)', 'mouse', undefined],
@@ -136,10 +138,13 @@ test.describe('the recorder', () => {
       [4, 3, 'keyboard.press("a")', 'keyboard', '"a"'],
       [5, undefined, 'keyboard.press("nope")', 'keyboard', '"nope"'],
       [6, undefined, 'screen.waitForStable()', 'wait', undefined],
+      [7, undefined, 'getByText("Save")', 'locator', undefined],
     ]);
     expect(trace.actions[0]).toMatchObject({ pointerBefore: { x: 0, y: 0 }, pointerAfter: { x: 10, y: 20 }, details: [{ point: { x: 10, y: 20 }, label: 'click left' }] });
     expect(trace.actions[4].error).toBe('Unknown key "nope": use a key name.');
-    expect(trace.actions.flatMap((a) => a.details)).toHaveLength(1);
+    expect(trace.actions[6].details.map((d) => d.label)).toEqual(['getByText("Save")', 'click left']);
+    expect(trace.actions[6].details[0].box).toEqual({ x: 5, y: 6, width: 30, height: 10 });
+    expect(trace.actions.flatMap((a) => a.details)).toHaveLength(3);
     expect(trace).toMatchObject({ status: 'failed', error: 'boom', remote: '127.0.0.1:5999', screen: { width: 64, height: 40 } });
     for (const a of trace.actions) expect(a.start + a.duration).toBeLessThanOrEqual(trace.duration);
   });

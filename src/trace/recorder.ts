@@ -38,6 +38,8 @@ export interface ExpectationOutcome {
 
 const DEFAULTS = { sampleIntervalMs: 250, maxFilmstripFrames: 120, maxFilmstripBytes: 3_000_000, maxActionBytes: 100_000_000, settleMs: 500 };
 
+const IMPLICIT_GAP_MS = 250;
+
 const ANSI = new RegExp(String.raw`\u001b\[[0-9;]*m`, 'g');
 
 /** The message of a thrown value, without terminal colours. */
@@ -71,6 +73,7 @@ export class TraceRecorder {
   private readonly store = new FrameStore();
   private readonly actions: TraceAction[] = [];
   private readonly open: TraceAction[] = [];
+  private readonly implicit = new WeakSet<TraceAction>();
   private readonly filmstrip: TraceFilmstripFrame[] = [];
   private filmstripDropped = 0;
   private actionFramesDropped = 0;
@@ -195,8 +198,7 @@ export class TraceRecorder {
   }
 
   private onDetail(detail: ActionDetail): void {
-    const action = this.open.at(-1);
-    if (!action) return;
+    const action = this.open.at(-1) ?? this.implicitAction(detail);
     action.details.push({
       at: this.now(),
       ...(detail.label !== undefined && { label: detail.label }),
@@ -204,6 +206,20 @@ export class TraceRecorder {
       ...(detail.drag && { drag: { from: { ...detail.drag.from }, to: { ...detail.drag.to } } }),
       ...(detail.box && { box: copyRect(detail.box) }),
     });
+    if (!this.open.includes(action)) this.end(action);
+  }
+
+  /**
+   * An action for details reported outside any recorded action (a locator or program driving the
+   * bridge directly): details in quick succession (IMPLICIT_GAP_MS) share one, titled by the first label.
+   */
+  private implicitAction(detail: ActionDetail): TraceAction {
+    const last = this.actions.at(-1);
+    const lastDetail = last?.details.at(-1);
+    if (last && this.implicit.has(last) && lastDetail && this.now() - lastDetail.at <= IMPLICIT_GAP_MS) return last;
+    const action = this.begin(detail.label ?? 'action', detail.box ? 'locator' : 'other');
+    this.implicit.add(action);
+    return action;
   }
 
   private capture(): Frame | undefined {
