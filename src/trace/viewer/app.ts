@@ -79,7 +79,9 @@ export const VIEWER_JS = String.raw`
   // ---- a screen image with what the action did drawn over it
   function shot(id, caption, action, cls) {
     var figure = el('figure', { id: cls }, [el('figcaption', { text: caption })]);
-    var box = el('div', { className: 'shot' });
+    var box = el('div', { className: 'shot', title: 'Click to see it at full size' });
+    // Full size (one screen pixel per CSS pixel) to read small text; click again to fit.
+    box.addEventListener('click', function () { figure.classList.toggle('zoomed'); });
     var url = frameUrl(id);
     if (!url) {
       box.appendChild(el('div', { className: 'empty', text: 'no image' }));
@@ -178,7 +180,7 @@ export const VIEWER_JS = String.raw`
     if (action.keys !== undefined) fact('keys', action.keys);
     if (action.pointerBefore) fact('pointer', '(' + action.pointerBefore.x + ', ' + action.pointerBefore.y + ') → (' + action.pointerAfter.x + ', ' + action.pointerAfter.y + ')');
     action.details.forEach(function (d) {
-      var what = d.point ? '(' + d.point.x + ', ' + d.point.y + ')' : d.drag ? '(' + d.drag.from.x + ', ' + d.drag.from.y + ') → (' + d.drag.to.x + ', ' + d.drag.to.y + ')' : d.box ? d.box.width + '×' + d.box.height + ' at (' + d.box.x + ', ' + d.box.y + ')' : '';
+      var what = d.drag ? '(' + d.drag.from.x + ', ' + d.drag.from.y + ') → (' + d.drag.to.x + ', ' + d.drag.to.y + ')' : d.box ? d.box.width + '×' + d.box.height + ' at (' + d.box.x + ', ' + d.box.y + ')' : d.point ? '(' + d.point.x + ', ' + d.point.y + ')' : '';
       fact(d.label || 'detail', what + ' at ' + seconds(d.at));
     });
     main.appendChild(facts);

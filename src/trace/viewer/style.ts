@@ -20,7 +20,10 @@ main { grid-area: main; overflow: auto; padding: 12px; }
 .shots { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
 figure { margin: 0; }
 figcaption { font-weight: 600; margin-bottom: 4px; }
-.shot { position: relative; display: block; border: 1px solid #d0d7de; background: #000; }
+.shot { position: relative; display: block; border: 1px solid #d0d7de; background: #000; cursor: zoom-in; }
+figure.zoomed { grid-column: 1 / -1; overflow: auto; max-height: 85vh; }
+figure.zoomed .shot { width: max-content; cursor: zoom-out; }
+figure.zoomed .shot img { width: auto; max-width: none; }
 .shot img { display: block; width: 100%; height: auto; image-rendering: pixelated; }
 .shot svg { position: absolute; inset: 0; width: 100%; height: 100%; pointer-events: none; }
 .shot .empty { color: #afb8c1; padding: 24px; text-align: center; }
