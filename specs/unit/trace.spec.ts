@@ -220,6 +220,17 @@ test.describe('the recorder', () => {
     expect(trace.limits.actionFramesDropped).toBeGreaterThanOrEqual(3);
   });
 
+  test('an action still running when the trace ends (a test timeout) is ended, saying so', async () => {
+    const { bridge } = standIn();
+    const r = recorder(bridge);
+    void r.action('screen.waitForChange()', () => new Promise(() => undefined));
+    await tick();
+    const { trace } = readTrace(await r.finish({ status: 'timedOut' }));
+    expect(trace.actions[0]).toMatchObject({ title: 'screen.waitForChange()', error: expect.stringContaining('still running when the trace ended') });
+    expect(trace.actions[0].duration).toBeGreaterThan(0);
+    expect(trace.actions[0].after).toBeTruthy();
+  });
+
   test('matcher calls carry expected, actual and diff images', async () => {
     const { bridge } = standIn();
     const r = recorder(bridge);

@@ -52,6 +52,11 @@ export interface TraceExpectation {
 /** `wait` is `screen.waitFor…`; `expect` a matcher; `locator` a `getBy…` call. */
 export type TraceActionKind = 'mouse' | 'keyboard' | 'scroll' | 'clipboard' | 'screen' | 'wait' | 'locator' | 'expect' | 'other';
 
+/**
+ * One bridge action or matcher call. Pointer points and locator boxes reported while no action
+ * was being recorded (a locator or program driving the bridge directly) make an action of their
+ * own, titled by the first detail's label.
+ */
 export interface TraceAction {
   /** 1, 2, 3 … in the order actions started. */
   id: number;

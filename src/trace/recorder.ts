@@ -305,6 +305,11 @@ export class TraceRecorder {
 
   /** Ends the recording and returns the trace file (a zip, see format.ts). */
   async finish(outcome: { status?: string; error?: string } = {}): Promise<Buffer> {
+    // Actions still running (the test timed out inside one) end here, saying so.
+    for (const action of this.open.splice(0).reverse()) {
+      action.error ??= 'The action was still running when the trace ended (did the test time out?).';
+      this.end(action);
+    }
     this.settleNow();
     this.sample();
     this.stop();
