@@ -373,6 +373,14 @@ test('vnc-agent show-trace writes the viewer and opens it in $BROWSER, or prints
   await expect.poll(async () => (existsSync(browserLog) ? readFile(browserLog, 'utf8') : ''), { timeout: 5000 }).toBe(`${pathToFileURL(out).href}\n`);
   expect(await readFile(out, 'utf8')).toContain('id="vnc-trace-data"');
 
+  // The viewer page the fixture wrote is taken as it is.
+  const fromPage = join(project.dir, 'from-page.html');
+  const htmlPath = attachment(results('fails after acting')[0], 'vnc-trace.html')!.path!;
+  const again = await run(process.execPath, [CLI, 'show-trace', htmlPath, '--out', fromPage, '--no-open'], { env, timeoutMs: 30_000 });
+  expect(again.code, again.stderr).toBe(0);
+  expect(again.stdout).toContain(`Open ${pathToFileURL(fromPage).href}`);
+  expect((await readFile(fromPage)).equals(await readFile(htmlPath))).toBe(true);
+
   // No browser at all: the path to open is printed.
   const noBrowser = { ...process.env, PATH: '/nonexistent', BROWSER: '' };
   const printed = await run(process.execPath, [CLI, 'show-trace', zipPath, '--out', out], { env: noBrowser, timeoutMs: 30_000 });
