@@ -40,6 +40,7 @@ declare -A PACKAGES=(
   [foot]=foot
   [grim]=grim
   [wl-paste]=wl-clipboard
+  [chromium]=chromium
 )
 missing=()
 for command in "${!PACKAGES[@]}"; do

@@ -51,6 +51,9 @@ export { encodePng, decodePng, encodePngAsync, decodePngAsync } from './bridge/p
 export { compareFrames, checkMatch, type CompareOptions, type CompareResult, type MatchTolerance, type FrameSize } from './bridge/image-diff.js';
 export { findImage, closestMatch, loadImage, type FindImageOptions, type FindOnScreenOptions, type Match, type ImageSource } from './bridge/image-search.js';
 export { encodeApng, type ApngOptions } from './bridge/apng.js';
+// The VNC trace: recorder, reader and the self-contained viewer page (README "Traces").
+export { TraceRecorder, readTrace, renderTraceViewer, type TraceRecorderOptions, type ExpectationOutcome, type LoadedTrace } from './trace/index.js';
+export type { TraceFile, TraceAction, TraceActionKind, TraceDetail, TraceExpectation, TraceFilmstripFrame, TraceFrameInfo } from './trace/format.js';
 export type { RFBClient, RFBClientEvents } from './rfb/client.js';
 export type { Frame, Rect } from './rfb/framebuffer.js';
 export type { CursorImage } from './rfb/encodings/cursor.js';

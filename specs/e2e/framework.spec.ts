@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { readTrace } from '../../src/trace/index.js';
 import { inlineProject, stepTitles } from '../support/inline-project.js';
 
 const CONFIG = `
@@ -115,9 +116,9 @@ test('flaky once', async ({ vnc }, testInfo) => {
   }
 });
 
-test('vncTrace "on" attaches a frame per step and an animated recording', async () => {
+test('vncTrace "on" keeps the trace of a passing test (vnc-trace.zip and its viewer), with a step per action', async () => {
   const project = await inlineProject({
-    'playwright.config.ts': CONFIG.replace("expect: { timeout: 3000 },", "expect: { timeout: 3000 }, use: { vncTrace: 'on' },"),
+    'playwright.config.ts': CONFIG.replace("expect: { timeout: 3000 },", "expect: { timeout: 3000 }, outputDir: './test-results', use: { vncTrace: 'on' },"),
     'vnc.targets.yaml': TARGETS,
     'count-provider.mjs': PROVIDER,
     'trace.spec.ts': `
@@ -132,9 +133,11 @@ test('traced', async ({ vnc }) => {
   try {
     const run = await project.run();
     expect(run.code, run.output).toBe(0);
-    const names = run.spec('traced').tests[0].results[0].attachments.map((attachment) => attachment.name);
-    expect(names.filter((name) => /^step-\d{3}-.*\.png$/.test(name)).length).toBeGreaterThanOrEqual(3);
-    expect(names).toContain('recording.apng');
+    const attachments = run.spec('traced').tests[0].results[0].attachments;
+    expect(attachments.map((attachment) => attachment.name)).toEqual(['vnc-trace', 'vnc-trace.html']);
+    const { trace } = readTrace(await readFile(attachments[0].path!));
+    expect(trace.status).toBe('passed');
+    expect(trace.actions.map((action) => action.title)).toEqual(['mouse.move(60, 50)', 'keyboard.type("echo traced\\n")', 'screen.waitForStable({"stillMs":200})']);
   } finally {
     await project.cleanup();
   }

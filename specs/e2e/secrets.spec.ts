@@ -390,7 +390,7 @@ test('a failing, retried, traced run with every kind of secret leaves none in an
     const reportText = readFileSync(join(project.dir, 'report.json'), 'utf8');
     expect(reportText).toContain('keyboard.type(***)');
     expect(reportText).toContain('clipboard.setText(***)');
-    expect(reportText).toContain('recording.apng');
+    expect(reportText).toContain('vnc-trace');
     expect(reportText).toContain('screen-on-failure.png');
     expect(reportText).toContain('never-there-diff.png');
     expect(reportText).toMatch(/EAUTH|[Aa]uthentication/);
@@ -409,12 +409,12 @@ test('a failing, retried, traced run with every kind of secret leaves none in an
     for (const target of ['desk', 'kiosk', 'vault']) {
       const results = tests.filter((t) => t.projectName === target).flatMap((t) => t.results);
       expect(results, target).toHaveLength(4);
-      for (const result of results) expect(result.attachments.map((a) => a.name), target).toContain('recording.apng');
+      for (const result of results) expect(result.attachments.map((a) => a.name), target).toEqual(expect.arrayContaining(['vnc-trace', 'vnc-trace.html']));
     }
     for (const target of ['wrongpw', 'badtoken', 'leaky']) {
       const results = tests.filter((t) => t.projectName === target).flatMap((t) => t.results);
       expect(results, target).toHaveLength(4);
-      for (const result of results) expect(result.attachments.map((a) => a.name), target).not.toContain('recording.apng');
+      for (const result of results) expect(result.attachments.map((a) => a.name), target).not.toContain('vnc-trace');
     }
     // Printed URLs are masked.
     expect(output).toContain('token=***');
@@ -430,8 +430,14 @@ test('a failing, retried, traced run with every kind of secret leaves none in an
     expect(labels.some((label) => /^html-report[/\\]index\.html@base64.*!report\.json$/.test(label)), labels.join('\n')).toBe(true);
     expect(labels.some((label) => /^blob-report[/\\].*\.zip!.*\.jsonl$/.test(label)), labels.join('\n')).toBe(true);
     expect(labels.some((label) => /^html-report[/\\]data[/\\].*\.png$/.test(label))).toBe(true);
-    // testInfo.attach bodies are kept by the reporters: the APNG recordings land in the HTML report's data/ and the blob zip.
-    expect(labels.filter((label) => /\.apng$/.test(label)), labels.join('\n')).not.toEqual([]);
+    // The VNC traces were opened: each trace zip's trace.json and frames, and the zip embedded in each viewer page.
+    const traceJsons = items.filter((item) => /vnc-trace[^/\\]*\.zip!trace\.json$/.test(item.label));
+    expect(traceJsons.length, labels.join('\n')).toBeGreaterThanOrEqual(12);
+    expect(labels.some((label) => /vnc-trace[^/\\]*\.zip!frames\/[0-9a-f]{40}\.png$/.test(label)), labels.join('\n')).toBe(true);
+    expect(labels.some((label) => /vnc-trace[^/\\]*\.html@base64\[\d+\]!trace\.json$/.test(label)), labels.join('\n')).toBe(true);
+    const traceText = traceJsons.map((item) => item.data.toString('utf8')).join('\n');
+    expect(traceText).toContain('keyboard.type(***)');
+    expect(traceText).toContain('clipboard.setText(***)');
     expect(labels.some((label) => label === 'junit.xml')).toBe(true);
     const htmlData = items.filter((item) => /index\.html@base64.*!/.test(item.label)).map((item) => item.data.toString('utf8')).join('\n');
     expect(htmlData).toContain('keyboard.type(***)');

@@ -17,7 +17,7 @@ function mistakesTheCompilerRefuses(bridge: VNCAgentBridge): void {
   void bridge.mouse.click(1, 2, { button: 'back' });
   // @ts-expect-error a WebSocket connection needs its URL template
   void new WebSocketVNCConnection({ host: 'h', port: 1 });
-  // @ts-expect-error vncTrace is 'off', 'on' or 'retain-on-failure'
+  // @ts-expect-error vncTrace is one of Playwright's trace modes ('off', 'on', 'retain-on-failure', …)
   const trace: VncTestOptions['vncTrace'] = 'always';
   void trace;
 }

@@ -53,6 +53,8 @@ export class Mouse {
   private y = 0;
   private known = false;
   private buttons = 0;
+  /** > 0 while a compound action (click, drag) runs: it reports itself, not its parts. */
+  private quiet = 0;
 
   constructor(context: BridgeContext) {
     this.context = context;
@@ -96,6 +98,22 @@ export class Mouse {
     return { x: x as number, y: y as number };
   }
 
+  /** Tells listeners (traces, logs) where the pointer acted. */
+  private report(label: string, extra: { drag?: { from: Point; to: Point } } = {}): void {
+    if (this.quiet > 0) return;
+    this.context.details.emit({ point: { x: this.x, y: this.y }, label, ...extra });
+  }
+
+  /** Runs `body` without reporting its moves and presses (the caller reports the whole). */
+  private async quietly<T>(body: () => Promise<T>): Promise<T> {
+    this.quiet++;
+    try {
+      return await body();
+    } finally {
+      this.quiet--;
+    }
+  }
+
   /** Sends the pointer state with `mask` at the current position (used by Scroll too). */
   sendState(mask: number): Promise<void> {
     return this.context.session().sendPointer(mask, this.x, this.y);
@@ -106,16 +124,19 @@ export class Mouse {
     this.x = point.x;
     this.y = point.y;
     this.known = true;
+    this.report('move');
     await this.sendState(this.buttons);
   }
 
   async down(button: MouseButton = 'left'): Promise<void> {
     this.buttons |= buttonMask(button);
+    this.report(`down ${button}`);
     await this.sendState(this.buttons);
   }
 
   async up(button: MouseButton = 'left'): Promise<void> {
     this.buttons &= ~buttonMask(button);
+    this.report(`up ${button}`);
     await this.sendState(this.buttons);
   }
 
@@ -126,7 +147,8 @@ export class Mouse {
     if (!Number.isInteger(count) || count < 1 || count > 10) {
       throw new VNCInputError(`Click count ${String(count)} is not valid: use a whole number from 1 to 10.`);
     }
-    await this.moveIfGiven(x, y, 'click');
+    await this.quietly(() => this.moveIfGiven(x, y, 'click'));
+    this.report(count === 1 ? `click ${button}` : `click ${button} ×${count}`);
     for (let i = 0; i < count; i++) {
       const pressed = this.sendState(this.buttons | mask);
       await Promise.all([pressed, this.sendState(this.buttons)]);
@@ -167,19 +189,25 @@ export class Mouse {
     if (!Number.isInteger(steps) || steps < 1) throw new VNCInputError(`Drag steps ${String(steps)} is not valid: use a whole number ≥ 1.`);
     const mask = buttonMask(button);
     this.checkPoint(to.x, to.y);
-    await this.move(from.x, from.y);
-    await this.down(button);
-    try {
-      for (let step = 1; step <= steps; step++) {
-        const x = Math.round(from.x + ((to.x - from.x) * step) / steps);
-        const y = Math.round(from.y + ((to.y - from.y) * step) / steps);
-        await this.move(x, y);
-        if (delayMs > 0) await sleep(delayMs);
+    this.checkPoint(from.x, from.y);
+    await this.quietly(async () => {
+      await this.move(from.x, from.y);
+      await this.down(button);
+    });
+    this.report(`drag ${button}`, { drag: { from: { x: from.x, y: from.y }, to: { x: to.x, y: to.y } } });
+    await this.quietly(async () => {
+      try {
+        for (let step = 1; step <= steps; step++) {
+          const x = Math.round(from.x + ((to.x - from.x) * step) / steps);
+          const y = Math.round(from.y + ((to.y - from.y) * step) / steps);
+          await this.move(x, y);
+          if (delayMs > 0) await sleep(delayMs);
+        }
+      } finally {
+        this.buttons &= ~mask;
+        await this.sendState(this.buttons).catch(() => undefined);
       }
-    } finally {
-      this.buttons &= ~mask;
-      await this.sendState(this.buttons).catch(() => undefined);
-    }
+    });
   }
 
   /** Releases every held button (used before disconnecting). */

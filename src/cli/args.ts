@@ -1084,6 +1084,7 @@ export function helpText(version: string, topic?: CommandName): string {
     '                 [--subprotocol binary|none] [--ca-file PEM | --insecure] [options] COMMAND [arguments]',
     '       vnc-agent --target NAME [--config FILE] [options] COMMAND [arguments]',
     '       vnc-agent targets [--config FILE] [--json]',
+    '       vnc-agent show-trace FILE [--serve] [--port N] [--no-open]   (a test\'s vnc-trace.zip; show-trace --help)',
     '       (options include --encodings LIST, --quality lossless|0..9 and --compression 0..9)',
     '',
     'Commands:',

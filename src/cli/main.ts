@@ -32,6 +32,11 @@ async function readStdin(): Promise<string> {
 
 async function main(argv: string[]): Promise<number> {
   const env = process.env;
+  if (argv[0] === 'show-trace') {
+    const { runShowTrace } = await import('./show-trace.js');
+    const interrupted = new Promise<void>((done) => ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => done())));
+    return runShowTrace(argv.slice(1), { stdout: (text) => void process.stdout.write(text), stderr: (text) => void process.stderr.write(text), env, interrupted });
+  }
   let parsed: ParseResult;
   try {
     parsed = parseCommandLine(argv, env);

@@ -1,24 +1,23 @@
 /**
  * The Playwright fixture: each test gets `vnc`, a bridge connected to its project's target (from
  * the YAML targets file), wrapped so that every action is a test step. It connects before the
- * test and disconnects after — on failure and timeout too — attaching the last screen on failure
- * and, with `vncTrace`, a frame per step and an animated recording.
+ * test and disconnects after — on failure and timeout too — saving the last screen on failure
+ * and, with `vncTrace`, a trace of the test (vnc-trace.ts).
  */
 import { test as base, type Location, type TestInfo } from '@playwright/test';
 import { VNCAgentBridge } from '../bridge/bridge.js';
-import { encodePng } from '../bridge/png.js';
 import { VNCConfigError } from '../errors.js';
 import { assertResolved, inYamlTerms, launchTarget, loadTargets, resolveTarget, type LaunchedTarget, type TargetConfig, type TargetsFile } from '../config/index.js';
-import { ScreenRecorder } from './recording.js';
 import { setCompareDefaults } from './registry.js';
 import { instrumentBridge, pointErrorAt } from './steps.js';
+import { FixtureTrace, saveScreenOnFailure, type VncTraceMode } from './vnc-trace.js';
 
-export type VncTraceMode = 'off' | 'on' | 'retain-on-failure';
+export type { VncTraceMode } from './vnc-trace.js';
 
 export interface VncTestOptions {
   /** The target (project) this test drives: a name from the targets file. */
   vncTarget: string | undefined;
-  /** Attach a frame per step and an animated recording of the test. Default 'off'. */
+  /** Record a trace of the test (actions, screens before and after, filmstrip) and when to keep it. Default 'off'. */
   vncTrace: VncTraceMode;
 }
 
@@ -55,11 +54,6 @@ function findTarget(targets: TargetsFile, name: string | undefined): TargetConfi
   const found = targets.targets.find((target) => target.name === name);
   if (!found) throw new VNCConfigError(`vncTarget "${name}" is not in ${targets.file}; its targets are: ${names.join(', ')}.`);
   return found;
-}
-
-async function attachScreen(bridge: VNCAgentBridge, testInfo: TestInfo, name: string): Promise<void> {
-  if (!bridge.isConnected) return;
-  await testInfo.attach(name, { body: encodePng(bridge.screen.capture()), contentType: 'image/png' });
 }
 
 /** Where fixture steps point: the test itself, not this package. */
@@ -128,12 +122,13 @@ export const test = base.extend<VncTestOptions & VncTestFixtures & VncInternalTe
     // Asked afresh for every test and every retry: providers hand out short-lived tickets.
     const options = await resolveTarget(target, { attempt: testInfo.retry, launched });
     const bridge = new VNCAgentBridge(options);
-    const recorder = vncTrace === 'off' ? undefined : new ScreenRecorder(bridge);
+    let trace: FixtureTrace | undefined;
     const instrumented = instrumentBridge(
       bridge,
       // With the caller's location the step's error already points there (steps.ts); `box` would drop that stack.
-      (title, body, location) => test.step(title, body, location ? { location } : { box: true, location: testLocation(testInfo) }),
-      async (title) => recorder?.step(title),
+      (title, body, location) =>
+        test.step(title, trace ? () => trace!.action(title, body) : body, location ? { location } : { box: true, location: testLocation(testInfo) }),
+      async () => undefined,
     );
     setCompareDefaults(instrumented, target.compare);
     await test.step(
@@ -141,14 +136,15 @@ export const test = base.extend<VncTestOptions & VncTestFixtures & VncInternalTe
       () => bridge.connect().catch((error: unknown) => Promise.reject(pointedAtTest(inYamlTerms(error, target), testInfo))),
       { location: testLocation(testInfo) },
     );
-    recorder?.start();
     try {
+      trace = FixtureTrace.start(bridge, instrumented, vncTrace, testInfo);
       await use(instrumented);
     } finally {
       const failed = testInfo.status !== testInfo.expectedStatus;
-      if (failed) await attachScreen(bridge, testInfo, 'screen-on-failure.png').catch(() => undefined);
-      if (recorder && (vncTrace === 'on' || failed)) await recorder.attachTo(testInfo).catch(() => undefined);
-      recorder?.stop();
+      if (failed) await saveScreenOnFailure(bridge, testInfo).catch(() => undefined);
+      await trace?.end(testInfo, failed).catch((error: unknown) => {
+        testInfo.annotations.push({ type: 'vnc-trace', description: `The trace could not be saved: ${error instanceof Error ? error.message : String(error)}` });
+      });
       await bridge.disconnect();
     }
   }, { box: 'self' }],

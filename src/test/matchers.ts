@@ -14,6 +14,7 @@ import { decodePng, encodePng } from '../bridge/png.js';
 import { VNCError, VNCTimeoutError } from '../errors.js';
 import type { Frame, Rect } from '../rfb/framebuffer.js';
 import { compareDefaultsOf, type CompareDefaults } from './registry.js';
+import { noteMatcherImages, traceMatchers } from './vnc-trace.js';
 
 export interface ToHaveScreenOptions extends Partial<CompareDefaults> {
   /** Compare only this part of the screen. */
@@ -116,6 +117,7 @@ export async function toHaveScreen(this: ExpectMatcherState, received: unknown, 
     return { pass: true, name: 'toHaveScreen', message: () => `Updated the baseline ${path}.` };
   }
   if (!result.pass && !this.isNot) {
+    noteMatcherImages(vnc, { expected, actual: lastActual, diff: result.comparison.sizeMismatch ? undefined : result.comparison.diffImage });
     await attachImages(testInfo, name, {
       expected: encodePng(expected),
       actual: encodePng(lastActual),
@@ -207,4 +209,4 @@ export async function toHaveClipboard(this: ExpectMatcherState, received: unknow
   };
 }
 
-export const vncMatchers = { toHaveScreen, toShowImage, toHaveClipboard };
+export const vncMatchers = traceMatchers({ toHaveScreen, toShowImage, toHaveClipboard });
