@@ -11,6 +11,7 @@ import { parseTargets, resolveTarget } from '../../src/config/index.js';
 import { VNCInputError, VNCTimeoutError } from '../../src/errors.js';
 import { run } from '../support/processes.js';
 import { startQemu } from '../support/qemu.js';
+import { startX11vnc } from '../support/x11vnc.js';
 import { startXvnc, type XvncServer } from '../support/xvnc.js';
 
 test.setTimeout(60_000);
@@ -156,6 +157,24 @@ test('Xvnc: vnc.info.name follows a rename (vncconfig -set desktop=…, DesktopN
       await run('vncconfig', ['-display', `:${server.display}`, '-set', 'desktop=after rename ✓'], { env: server.env, timeoutMs: 5000 });
       expect(await renamed).toBe('after rename ✓');
       expect(vnc.info.name).toBe('after rename ✓');
+    } finally {
+      await vnc.disconnect();
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+test('x11vnc 0.9.16 (libvncserver 0.9.14): announces ExtendedDesktopSize, answers "prohibited"', async () => {
+  const server = await startX11vnc({ geometry: '800x600' });
+  try {
+    const vnc = await connect(server.port);
+    try {
+      expect(vnc.info.canResize).toBe(true);
+      const error = await vnc.screen.setSize(1024, 768, { timeoutMs: 3000 }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(VNCInputError);
+      expect((error as Error).message).toContain('resizing is prohibited by the server');
+      expect([vnc.screen.width, vnc.screen.height]).toEqual([800, 600]);
     } finally {
       await vnc.disconnect();
     }

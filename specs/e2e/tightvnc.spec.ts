@@ -64,6 +64,9 @@ test('the Tight security type with VNC Authentication inside; the desktop name a
     // Xtightvnc decorates the name: "root's tight test desktop desktop (host:N)".
     expect(vnc.info.name).toContain('tight test desktop');
     expect([vnc.screen.width, vnc.screen.height]).toEqual([800, 600]);
+    // No ExtendedDesktopSize: setSize refuses at once, saying so.
+    expect(vnc.info.canResize).toBe(false);
+    await expect(vnc.screen.setSize(1024, 768)).rejects.toThrow(/does not let clients resize its desktop/);
     // The root window colour set by the launcher (#204080), far from the xterm.
     const frame = vnc.screen.capture({ region: { x: 790, y: 590, width: 1, height: 1 } });
     expect([...frame.data.subarray(0, 3)]).toEqual([0x20, 0x40, 0x80]);

@@ -40,6 +40,7 @@ test('X509Plain with the right credentials: connected, the certificate verified'
   try {
     expect(vnc.info.securityTypeName).toBe('VeNCrypt X509Plain (262)');
     expect(vnc.info.name).toBe('WayVNC');
+    expect(vnc.info.canResize).toBe(false);
   } finally {
     await vnc.disconnect();
   }

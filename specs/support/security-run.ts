@@ -7,7 +7,7 @@ import { expect } from '@playwright/test';
 import type { VNCError } from '../../src/errors.js';
 import { RFBClient } from '../../src/rfb/client.js';
 import type { Credentials } from '../../src/rfb/security/security.js';
-import { chunkings, FakeTransport, hex } from './rfb-bytes.js';
+import { chunkings, FakeTransport, hex, type Chunking } from './rfb-bytes.js';
 
 export interface SecurityOutcome {
   transport: FakeTransport;
@@ -71,16 +71,19 @@ export async function inEveryChunking(stream: Uint8Array, credentials: Credentia
  */
 export class InteractiveTransport extends FakeTransport {
   private readonly respond: (written: Uint8Array) => Uint8Array | undefined;
+  private readonly chunking: Chunking;
 
-  constructor(respond: (written: Uint8Array) => Uint8Array | undefined) {
+  /** `chunking`: how each reply is cut into data events (default whole). */
+  constructor(respond: (written: Uint8Array) => Uint8Array | undefined, chunking: Chunking = 'whole') {
     super();
     this.respond = respond;
+    this.chunking = chunking;
   }
 
   override write(bytes: Uint8Array): Promise<void> {
     const result = super.write(bytes);
     const reply = this.respond(new Uint8Array(bytes));
-    if (reply && reply.length > 0) queueMicrotask(() => this.deliver(reply));
+    if (reply && reply.length > 0) queueMicrotask(() => this.deliver(reply, this.chunking));
     return result;
   }
 }

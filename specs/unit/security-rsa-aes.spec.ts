@@ -1,7 +1,7 @@
 /**
- * RSA-AES "RA2ne" (6) and "RAne256" (130): AES-EAX against the EAX paper's vectors, noVNC's known
- * answer for RA2ne byte for byte, and a RAne256 test server that does its side with node:crypto
- * (RSA, SHA-256) and checks the credentials; failures that must be refused.
+ * RSA-AES RA2ne (6), RAne256 (130), RA256 (129): AES-EAX against the EAX paper's vectors, noVNC's
+ * known answer for RA2ne byte for byte, and a test server that does its side with node:crypto
+ * (RSA, SHA-256) and checks the credentials (and, for RA256, the sealed session); refusals.
  */
 import { constants, createHash, generateKeyPairSync, privateDecrypt, publicEncrypt, createPublicKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { chooseSecurityType } from '../../src/rfb/security/choice.js';
 import { eaxDecrypt, eaxEncrypt } from '../../src/rfb/security/eax.js';
 import { RsaAesSecurity, rsaKeyPairFromJwk } from '../../src/rfb/security/rsa-aes.js';
 import type { SecurityStatus } from '../../src/rfb/security/security.js';
-import { banner, concat, framebufferUpdate, hex, patternPixels, rawRect, securityResult, securityTypes, serverInit, u16, u32, unhex } from '../support/rfb-bytes.js';
+import { type Chunking, banner, concat, framebufferUpdate, hex, patternPixels, rawRect, securityResult, securityTypes, serverInit, u16, u32, unhex } from '../support/rfb-bytes.js';
 import { InteractiveTransport, inEveryChunking } from '../support/security-run.js';
 import { expectNoSecret, expectStartFailure } from '../support/start-outcome.js';
 
@@ -83,7 +83,13 @@ function serverRsaEncrypt(jwk: { n: string; e: string }, message: Buffer): Buffe
  * A RAne256 server written from TigerVNC's description: node:crypto RSA (2048 bits) and SHA-256;
  * AES-EAX from src (checked above against the EAX paper's vectors).
  */
-function ra256Server(subtype: 1 | 2, expected: { username: string; password: string }, seen: { username?: string; password?: string }): InteractiveTransport {
+function ra256Server(
+  subtype: 1 | 2,
+  expected: { username: string; password: string },
+  seen: { username?: string; password?: string; clientInit?: string },
+  type: 129 | 130 = 130,
+  options: { chunking?: Chunking; tamper?: boolean } = {},
+): InteractiveTransport {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
   const n = Buffer.from(jwk.n, 'base64url');
@@ -110,7 +116,7 @@ function ra256Server(subtype: 1 | 2, expected: { username: string; password: str
   return new InteractiveTransport((written) => {
     stage++;
     if (stage === 2) {
-      expect(hex(written)).toBe('82');
+      expect(hex(written)).toBe(type.toString(16));
       return serverBlob;
     }
     if (stage === 3) {
@@ -133,10 +139,20 @@ function ra256Server(subtype: 1 | 2, expected: { username: string; password: str
       seen.username = credentials.subarray(1, 1 + userLength).toString('utf8');
       seen.password = credentials.subarray(2 + userLength, 2 + userLength + credentials[1 + userLength]).toString('utf8');
       const ok = seen.password === expected.password && (subtype === 2 || seen.username === expected.username);
-      return ok ? concat(securityResult(0), serverInit({ width: 8, height: 4, name: 'tigervnc 1.13' }), framebufferUpdate([rawRect(0, 0, 8, 4, patternPixels(8, 4))])) : securityResult(1, 'Authentication failed');
+      const reply = ok ? concat(securityResult(0), serverInit({ width: 8, height: 4, name: 'tigervnc 1.13' }), framebufferUpdate([rawRect(0, 0, 8, 4, patternPixels(8, 4))])) : securityResult(1, 'Authentication failed');
+      if (type === 130) return reply;
+      // RA256: the rest of the session as AES-EAX messages, here cut in two.
+      const sealed = concat(seal(Buffer.from(reply.subarray(0, 7))), seal(Buffer.from(reply.subarray(7))));
+      if (options.tamper) sealed[30] ^= 0x01;
+      return sealed;
+    }
+    if (type === 129 && stage >= 6) {
+      // Every later write of the client is sealed too: ClientInit first.
+      const plain = open(written);
+      if (stage === 6) seen.clientInit = hex(plain);
     }
     return undefined;
-  });
+  }, options.chunking);
 }
 
 test('RAne256 against a server doing RSA and SHA-256 with node:crypto: username and password arrive, the session starts', async () => {
@@ -162,12 +178,40 @@ test('RAne256, sub-type 2 (password only), a wrong password → VNCAuthenticatio
   expectNoSecret(error, ['wrong-one', 'right-one']);
 });
 
-test('choice: RSA-AES before the others when a password is given; RA2 and RA256 (whole session) are not supported', () => {
+for (const chunking of ['whole', 'bytewise'] as const) test(`RA256 (whole session, replies ${chunking}): SecurityResult, ServerInit and the frame arrive sealed, ClientInit goes out sealed`, async () => {
+  const seen: { username?: string; password?: string; clientInit?: string } = {};
+  const transport = ra256Server(1, { username: 'bob', password: 'whole-session-pw' }, seen, 129, { chunking });
+  const starting = RFBClient.start(transport, { credentials: { username: 'bob', password: 'whole-session-pw' }, timeoutMs: 10_000 });
+  transport.deliver(concat(banner('3.8'), securityTypes([129, 130])));
+  const client = await starting;
+  expect(client.info.securityName).toBe('RA256 (129)');
+  expect(seen.clientInit).toBe('01');
+  expect(client.framebuffer.width).toBe(8);
+  // What the client sends now is sealed: a pointer event is 6 bytes, on the wire 2 + 6 + 16.
+  const before = transport.writtenBytes.length;
+  await client.sendPointer(0, 1, 1);
+  expect(transport.writtenBytes.length - before).toBe(24);
+  await client.close();
+});
+
+test('RA256: a sealed message that fails its tag ends the start with VNCProtocolError', async () => {
+  const transport = ra256Server(1, { username: 'bob', password: 'whole-session-pw' }, {}, 129, { tamper: true });
+  const starting = RFBClient.start(transport, { credentials: { username: 'bob', password: 'whole-session-pw' }, timeoutMs: 10_000 });
+  transport.deliver(concat(banner('3.8'), securityTypes([129])));
+  const error = await starting.catch((caught: unknown) => caught);
+  expect(error).toBeInstanceOf(VNCProtocolError);
+  expect((error as Error).message).toContain('failed its AES-EAX check');
+  expect(transport.destroyed).toBe(true);
+});
+
+test('choice: RSA-AES before the others when a password is given, whole-session variants first', () => {
   expect(chooseSecurityType([2, 6, 130, 30], { credentials: { username: 'u', password: 'p' }, tlsAvailable: true })).toBe(130);
+  expect(chooseSecurityType([6, 5, 130, 129], { credentials: { password: 'p' }, tlsAvailable: true })).toBe(129);
+  expect(chooseSecurityType([6, 5], { credentials: { password: 'p' }, tlsAvailable: true })).toBe(5);
   expect(chooseSecurityType([2, 6], { credentials: { password: 'p' }, tlsAvailable: true })).toBe(6);
   expect(chooseSecurityType([19, 6], { credentials: { password: 'p' }, tlsAvailable: true })).toBe(19);
   expect(chooseSecurityType([6, 1], { credentials: {}, tlsAvailable: true })).toBe(1);
-  expect(() => chooseSecurityType([5, 129], { credentials: { password: 'p' }, tlsAvailable: true })).toThrow(/RA2 \(5\), RA256 \(129\); this client supports/);
+  expect(() => chooseSecurityType([7, 8], { credentials: { password: 'p' }, tlsAvailable: true })).toThrow(/this client supports/);
 });
 
 test('refused: no password, a key size out of range, a tampered message', async () => {

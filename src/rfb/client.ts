@@ -20,8 +20,9 @@ import { Framebuffer, type Rect } from './framebuffer.js';
 import { Handshake, type HandshakeResult, type HandshakeStartTls } from './handshake.js';
 import { RGBX_LITTLE_ENDIAN } from './pixel-format.js';
 import { checkCompressionLevel, checkQuality, qualityPseudoEncodings, type CompressionLevel, type Quality } from './quality.js';
-import type { Credentials } from './security/security.js';
+import type { Credentials, SessionCipher } from './security/security.js';
 import { type LockState, ServerMessageParser } from './server-messages.js';
+import { sessionTransport } from './session-transport.js';
 
 export interface RFBClientOptions {
   credentials: Credentials;
@@ -270,6 +271,9 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
           clearTimeout(timer);
           reject(error);
         };
+        // RSA-AES RA2 / RA256 encrypt the rest of the session with their own cipher: set once the handshake asks.
+        let sessionCipher: SessionCipher | undefined;
+        const session = sessionTransport(transport, () => sessionCipher);
         const handshake = new Handshake(
           {
             credentials: options.credentials,
@@ -278,7 +282,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
             tls: transport.startTls ? (options.tls ?? { servername: hostOfRemote(transport.remote), trust: {} }) : undefined,
             allowPlainWithoutTls: options.allowPlainWithoutTls,
           },
-          (bytes) => void transport.write(bytes).catch(() => undefined),
+          (bytes) => void session.write(bytes).catch(() => undefined),
         );
         /** While TLS is being set up, bytes wait in the queue instead of going to the handshake. */
         let upgrading = false;
@@ -292,7 +296,15 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
               upgradeToTls(result);
               return;
             }
-            client = new RFBClient(transport, queue, result, encodings, pseudoEncodings, stallTimeoutMs);
+            if ('encryptSession' in result) {
+              sessionCipher = result.encryptSession;
+              // What already arrived after the security exchange is encrypted too.
+              const rest = queue.take(queue.length);
+              if (rest.length > 0) queue.push(sessionCipher.open(rest));
+              advance();
+              return;
+            }
+            client = new RFBClient(session, queue, result, encodings, pseudoEncodings, stallTimeoutMs);
             stage = 'waiting for the first frame';
             client.once('ready', () => {
               clearTimeout(timer);
@@ -321,7 +333,17 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
           );
         };
         transport.start({
-          data: (chunk) => {
+          data: (raw) => {
+            let chunk = raw;
+            if (sessionCipher) {
+              try {
+                chunk = sessionCipher.open(raw);
+              } catch (error) {
+                if (client) client.failWith(error);
+                else fail(error);
+                return;
+              }
+            }
             if (client) {
               client.received(chunk);
               return;
@@ -510,6 +532,12 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
       this.finish(failure);
       this.transport.destroy();
     }
+  }
+
+  /** Ends the session with `error` (a decryption failure below the parser) and drops the connection. */
+  private failWith(error: unknown): void {
+    this.finish(error instanceof VNCError ? error : new VNCProtocolError(`Failed to handle data from ${this.remote}: ${String(error)}`, { cause: error }));
+    this.transport.destroy();
   }
 
   private transportClosed(error: Error | undefined): void {

@@ -81,7 +81,7 @@ export class DesktopSizeControl {
     if (!screens) {
       return Promise.reject(
         new VNCInputError(
-          `${this.remote} does not let clients resize its desktop: it never announced ExtendedDesktopSize (TigerVNC and QEMU do; x11vnc, TightVNC and wayvnc do not). Set the size on the server (e.g. Xvnc -geometry ${width}x${height}).`,
+          `${this.remote} does not let clients resize its desktop: it never announced ExtendedDesktopSize (TigerVNC, QEMU and x11vnc do; TightVNC 1.3 and wayvnc 0.5 do not). Set the size on the server (e.g. Xvnc -geometry ${width}x${height}).`,
         ),
       );
     }

@@ -15,7 +15,7 @@ import { chooseSecurityType, SUPPORTED_SECURITY_TYPES } from './security/choice.
 import { MsLogonIISecurity } from './security/mslogon2.js';
 import { RsaAesSecurity } from './security/rsa-aes.js';
 import { NoneSecurity } from './security/none.js';
-import type { Credentials, SecurityHandler } from './security/security.js';
+import type { Credentials, SecurityHandler, SessionCipher } from './security/security.js';
 import { readTightInteractionCapabilities, TightSecurity } from './security/tight.js';
 import { VeNCryptSecurity } from './security/vencrypt.js';
 import { VncAuthSecurity } from './security/vnc-auth.js';
@@ -43,6 +43,15 @@ export interface HandshakeResult {
 /** The handshake's request to wrap the connection in TLS before it goes on (VeNCrypt). */
 export interface HandshakeStartTls {
   startTls: TlsUpgradeOptions;
+}
+
+/**
+ * The handshake's request to encrypt everything from here on with the security type's own cipher
+ * (RSA-AES RA2 / RA256): bytes already in the queue and all that arrive later go through `open`,
+ * every byte sent through `seal`.
+ */
+export interface HandshakeEncryptSession {
+  encryptSession: SessionCipher;
 }
 
 export interface HandshakeOptions {
@@ -109,7 +118,7 @@ export class Handshake {
    * caller wraps the transport in TLS (`Transport.startTls`) and then calls `process` again with
    * the bytes that arrive over TLS.
    */
-  process(queue: ByteQueue): HandshakeResult | HandshakeStartTls | undefined {
+  process(queue: ByteQueue): HandshakeResult | HandshakeStartTls | HandshakeEncryptSession | undefined {
     for (;;) {
       queue.mark();
       const result = this.step(queue);
@@ -129,7 +138,7 @@ export class Handshake {
   }
 
   /** One step: false = need more bytes, true = advanced, a result = done, or a start-TLS request. */
-  private step(queue: ByteQueue): boolean | HandshakeResult | HandshakeStartTls {
+  private step(queue: ByteQueue): boolean | HandshakeResult | HandshakeStartTls | HandshakeEncryptSession {
     switch (this.state) {
       case 'version':
         return this.readVersion(queue);
@@ -269,7 +278,9 @@ export class Handshake {
       case SecurityType.MSLogonII:
         this.security = new MsLogonIISecurity(credentials);
         break;
+      case SecurityType.RA2:
       case SecurityType.RA2ne:
+      case SecurityType.RA256:
       case SecurityType.RAne256:
         this.security = new RsaAesSecurity(type, credentials);
         break;
@@ -279,7 +290,7 @@ export class Handshake {
     this.state = 'security';
   }
 
-  private runSecurity(queue: ByteQueue): boolean | HandshakeStartTls {
+  private runSecurity(queue: ByteQueue): boolean | HandshakeStartTls | HandshakeEncryptSession {
     const security = this.security!;
     const status = security.process(queue, this.send);
     if (status === false) return false;
@@ -293,7 +304,7 @@ export class Handshake {
     // Before 3.8, security type None (VeNCrypt's None sub-type included) is not followed by a SecurityResult.
     if ((security.subtype ?? security.type) === SecurityType.None && this.protocolVersion !== '3.8') this.sendClientInit();
     else this.state = 'security-result';
-    return true;
+    return security.sessionCipher ? { encryptSession: security.sessionCipher } : true;
   }
 
   private readSecurityResult(queue: ByteQueue): boolean {
@@ -338,8 +349,8 @@ export class Handshake {
     if (width > Limits.maxFramebufferSide || height > Limits.maxFramebufferSide) {
       return `ServerInit announces a ${width}x${height} desktop, larger than the ${Limits.maxFramebufferSide}x${Limits.maxFramebufferSide} limit.`;
     }
+    // The true-colour flag is any non-zero value (x11vnc sends 255): only the size is checked.
     const bitsPerPixel = queue.peekU8(4);
-    // The true-colour flag is any non-zero byte for true (x11vnc sends 255), so only the depth is checked.
     if (![8, 16, 32].includes(bitsPerPixel)) {
       return `ServerInit announces a pixel format with ${bitsPerPixel} bits per pixel (RFC 6143 allows 8, 16 or 32).`;
     }

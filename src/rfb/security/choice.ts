@@ -25,6 +25,8 @@ interface Candidate {
  */
 export const SECURITY_PREFERENCE: readonly Candidate[] = [
   { type: SecurityType.VeNCrypt, needs: 'tls' },
+  { type: SecurityType.RA256, needs: 'password' },
+  { type: SecurityType.RA2, needs: 'password' },
   { type: SecurityType.RAne256, needs: 'password' },
   { type: SecurityType.RA2ne, needs: 'password' },
   { type: SecurityType.AppleRemoteDesktop, needs: 'username-and-password' },

@@ -1,7 +1,7 @@
 /**
- * RSA-AES security types "RA2ne" (6) and "RAne256" (130), TigerVNC ≥ 1.13 and RealVNC: RSA key
- * exchange, then AES-EAX messages for the rest of the security exchange; the session after it is
- * not encrypted. (RA2 (5) and RA256 (129), which encrypt the whole session, are not supported.)
+ * RSA-AES security types (TigerVNC ≥ 1.13, RealVNC): RSA key exchange, then AES-EAX messages.
+ * "RA2" (5) and "RA256" (129) keep encrypting the whole session after the security exchange
+ * (SecurityResult included); "RA2ne" (6) and "RAne256" (130) only the exchange itself.
  *
  *   server: u32 key bits, n, e (each ⌈bits/8⌉ bytes)        client: u32 bits, n, e of its own key
  *                                                            client: u16 length, RSA(server key, client random)
@@ -11,9 +11,9 @@
  *   client: hash(client key ‖ server key)                   server: hash(server key ‖ client key)
  *   server: u8 sub-type (1 username and password, 2 password)
  *   client: u8 length, username, u8 length, password
- *   then the usual SecurityResult, in the clear
+ *   then the usual SecurityResult: in the clear for RA2ne / RAne256, as AES-EAX messages for RA2 / RA256
  *
- * Randoms are 16 bytes (AES-128, SHA-1) for RA2ne, 32 (AES-256, SHA-256) for RAne256; RSA is
+ * Randoms are 16 bytes (AES-128, SHA-1) for RA2 / RA2ne, 32 (AES-256, SHA-256) for RA256 / RAne256; RSA is
  * PKCS #1 v1.5. The session key the client sends with is hash(server random ‖ client random), the
  * one it receives with hash(client random ‖ server random). The server's key is not verified
  * against anything (like anonymous TLS): it protects the password from eavesdroppers, not from a
@@ -25,10 +25,16 @@ import type { ByteQueue } from '../byte-queue.js';
 import { SecurityType, securityTypeName } from '../constants.js';
 import type { RandomSource } from './apple-dh.js';
 import { eaxDecrypt, eaxEncrypt } from './eax.js';
-import type { Credentials, SecurityHandler, SecurityStatus } from './security.js';
+import type { Credentials, SecurityHandler, SecurityStatus, SessionCipher } from './security.js';
 
 export const RSA_AES_MIN_KEY_BITS = 1024;
 export const RSA_AES_MAX_KEY_BITS = 8192;
+/**
+ * The client's own key matches the server's size up to this (as TigerVNC's viewer does), and is this
+ * size for larger server keys: generating an 8192-bit key would block for seconds, and servers take
+ * any client key from 1024 to 8192 bits.
+ */
+export const RSA_AES_MAX_CLIENT_KEY_BITS = 4096;
 const TAG_BYTES = 16;
 
 /** The client's RSA key pair, as n, e and a private key. */
@@ -93,6 +99,22 @@ class MessageCipher {
     return Buffer.concat([header, sealed]);
   }
 
+  /** Opens every complete message in `buffer` (starting at 0); returns the plaintext and how many bytes were used. */
+  openAll(buffer: Buffer, name: string): { plain: Buffer; used: number } {
+    const parts: Buffer[] = [];
+    let at = 0;
+    while (at + 2 <= buffer.length) {
+      const length = buffer.readUInt16BE(at);
+      if (at + 2 + length + TAG_BYTES > buffer.length) break;
+      const plain = eaxDecrypt(this.key, this.counter, buffer.subarray(at, at + 2), buffer.subarray(at + 2, at + 2 + length + TAG_BYTES));
+      if (!plain) throw new VNCProtocolError(`A message from the server (${name}) failed its AES-EAX check: the connection was tampered with or the server is broken.`);
+      this.advance();
+      parts.push(plain);
+      at += 2 + length + TAG_BYTES;
+    }
+    return { plain: Buffer.concat(parts), used: at };
+  }
+
   /** Opens the next message from the queue; undefined while incomplete. */
   open(queue: ByteQueue, what: string, name: string): Buffer | undefined {
     if (!queue.has(2)) return undefined;
@@ -132,10 +154,15 @@ export class RsaAesSecurity implements SecurityHandler {
   private sending: MessageCipher | undefined;
   private receiving: MessageCipher | undefined;
 
-  constructor(type: typeof SecurityType.RA2ne | typeof SecurityType.RAne256, credentials: Credentials, options: RsaAesOptions = {}) {
+  /** The cipher for the rest of the session (RA2 / RA256), once the exchange is complete. */
+  sessionCipher: SessionCipher | undefined;
+  private readonly wholeSession: boolean;
+
+  constructor(type: RsaAesType, credentials: Credentials, options: RsaAesOptions = {}) {
     this.type = type;
     this.name = securityTypeName(type);
-    this.aes256 = type === SecurityType.RAne256;
+    this.aes256 = type === SecurityType.RAne256 || type === SecurityType.RA256;
+    this.wholeSession = type === SecurityType.RA2 || type === SecurityType.RA256;
     this.credentials = credentials;
     this.random = options.random ?? randomBytes;
     this.makeKeyPair = options.keyPair ?? generateRsaKeyPair;
@@ -172,8 +199,9 @@ export class RsaAesSecurity implements SecurityHandler {
     const n = Buffer.from(queue.view(size));
     const e = Buffer.from(queue.view(size));
     this.serverBlob = keyBlob(bits, n, e);
-    this.clientKey = this.makeKeyPair(bits);
-    this.clientBlob = keyBlob(bits, this.clientKey.n, this.clientKey.e);
+    const clientBits = Math.min(bits, RSA_AES_MAX_CLIENT_KEY_BITS);
+    this.clientKey = this.makeKeyPair(clientBits);
+    this.clientBlob = keyBlob(clientBits, this.clientKey.n, this.clientKey.e);
     this.clientRandom = Buffer.from(this.random(this.aes256 ? 32 : 16));
     const serverN = n.subarray(n.findIndex((byte) => byte !== 0));
     const encrypted = rsaEncrypt(serverN, e, this.clientRandom, this.random);
@@ -187,7 +215,7 @@ export class RsaAesSecurity implements SecurityHandler {
   private readRandom(queue: ByteQueue, send: (bytes: Uint8Array) => void): SecurityStatus {
     if (!queue.has(2)) return false;
     const length = queue.peekU16();
-    const size = this.clientBlob.length / 2 - 2;
+    const size = (this.clientBlob.length - 4) / 2;
     if (length !== size) throw new VNCProtocolError(`The server (${this.name}) sent its random encrypted in ${length} bytes, not the ${size} of this client's key.`);
     if (!queue.has(2 + length)) return false;
     queue.skip(2);
@@ -224,8 +252,33 @@ export class RsaAesSecurity implements SecurityHandler {
     if (user.length > 255 || pass.length > 255) throw new VNCAuthenticationError(`${this.name} carries a username and a password of at most 255 bytes each (UTF-8).`);
     send(this.sending!.seal(Buffer.concat([Buffer.of(user.length), user, Buffer.of(pass.length), pass])));
     this.state = 'done';
+    if (this.wholeSession) this.sessionCipher = sessionCipher(this.sending!, this.receiving!, this.name);
     return true;
   }
+}
+
+/** The RSA-AES types: 5 and 129 encrypt the whole session, 6 and 130 only the security exchange. */
+export type RsaAesType = typeof SecurityType.RA2 | typeof SecurityType.RA2ne | typeof SecurityType.RA256 | typeof SecurityType.RAne256;
+
+/** Largest plaintext per message this client sends (TigerVNC's own buffer size). */
+const MAX_MESSAGE_BYTES = 8192;
+
+/** The session after RA2 / RA256: the same two ciphers, their counters going on. */
+function sessionCipher(sending: MessageCipher, receiving: MessageCipher, name: string): SessionCipher {
+  let pending: Buffer = Buffer.alloc(0);
+  return {
+    seal(bytes) {
+      const parts: Buffer[] = [];
+      for (let at = 0; at < bytes.length; at += MAX_MESSAGE_BYTES) parts.push(sending.seal(bytes.subarray(at, at + MAX_MESSAGE_BYTES)));
+      return Buffer.concat(parts);
+    },
+    open(raw) {
+      pending = pending.length > 0 ? Buffer.concat([pending, raw]) : Buffer.from(raw);
+      const { plain, used } = receiving.openAll(pending, name);
+      pending = pending.subarray(used);
+      return plain;
+    },
+  };
 }
 
 /** Imports a JWK private key as a key pair (for tests and pinned client keys). */

@@ -6,6 +6,16 @@ export interface Credentials {
   username?: string;
 }
 
+/**
+ * Encryption of the rest of the session that a security type sets up itself (RSA-AES RA2 / RA256):
+ * `seal` turns bytes the client sends into what goes on the wire; `open` takes raw bytes as they
+ * arrive (any chunking) and returns the plaintext complete so far, throwing a VNCError on tampering.
+ */
+export interface SessionCipher {
+  seal(bytes: Uint8Array): Uint8Array;
+  open(raw: Uint8Array): Uint8Array;
+}
+
 /** A security handler's request to wrap the connection in TLS before it goes on. */
 export interface StartTlsRequest {
   startTls: {
@@ -49,5 +59,7 @@ export interface SecurityHandler {
   readonly name: string;
   /** What to check when the server rejects the credentials (appended to the failure message). */
   readonly failureHint?: string;
+  /** Set once the exchange is complete when everything after it is encrypted by the handler's own cipher. */
+  readonly sessionCipher?: SessionCipher;
   process(queue: ByteQueue, send: (bytes: Uint8Array) => void): SecurityStatus;
 }
