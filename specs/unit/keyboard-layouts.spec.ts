@@ -241,7 +241,7 @@ test.describe('Keyboard.type paths (byte-level, against a recording session)', (
     const sent: Sent = { keys: [], clipboard: [] };
     const session = {
       extendedKeyEvents: options.extendedKeys ?? true,
-      extendedClipboard: options.extendedClipboard ?? true,
+      clipboardUnicode: options.extendedClipboard ?? true,
       locks: options.capsLock === undefined ? undefined : { capsLock: options.capsLock, numLock: false, scrollLock: false },
       sendKey: async (keysym: number, down: boolean, scancode?: number) => {
         sent.keys.push({ keysym, down, ...(scancode !== undefined && (options.extendedKeys ?? true) ? { scancode } : {}) });

@@ -61,6 +61,11 @@ export interface VNCAgentBridgeOptions {
   keyboardLayout?: string;
   /** The chord that pastes on the remote side, for `keyboard.type(text, { via: 'clipboard' })`. Default "ctrl+v". */
   pasteChord?: string;
+  /**
+   * How plain (non-Extended Clipboard) cut text is encoded: 'latin1' as RFC 6143 says (default), or
+   * 'utf-8' for servers that use UTF-8 there (wayvnc / neatvnc), so any text can be pasted.
+   */
+  plainClipboardEncoding?: 'latin1' | 'utf-8';
 }
 
 export interface ServerInfo {
@@ -111,6 +116,7 @@ export class VNCAgentBridge implements AsyncDisposable {
   private readonly quality: Quality;
   private readonly compressionLevel: CompressionLevel | undefined;
   private readonly stallTimeoutMs: number;
+  private readonly plainClipboardEncoding: 'latin1' | 'utf-8';
   private client: RFBClient | undefined;
   private connecting: Promise<this> | undefined;
 
@@ -138,6 +144,10 @@ export class VNCAgentBridge implements AsyncDisposable {
     this.compressionLevel = checkCompressionLevel(options.compressionLevel, 'VNCAgentBridge');
     this.shared = options.shared ?? true;
     this.stallTimeoutMs = checkStallTimeout(options.stallTimeoutMs, 'VNCAgentBridge');
+    if (options.plainClipboardEncoding !== undefined && options.plainClipboardEncoding !== 'latin1' && options.plainClipboardEncoding !== 'utf-8') {
+      throw new VNCConfigError(`plainClipboardEncoding must be 'latin1' or 'utf-8', got ${JSON.stringify(options.plainClipboardEncoding)}.`);
+    }
+    this.plainClipboardEncoding = options.plainClipboardEncoding ?? 'latin1';
     this.timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'VNCAgentBridge');
     const context: BridgeContext = { session: () => this.session(), timeoutMs: this.timeoutMs, details: this.actionDetails };
     this.mouse = new Mouse(context);
@@ -212,6 +222,7 @@ export class VNCAgentBridge implements AsyncDisposable {
       compressionLevel: this.compressionLevel,
       shared: this.shared,
       stallTimeoutMs: this.stallTimeoutMs,
+      plainClipboardEncoding: this.plainClipboardEncoding,
       timeoutMs: Math.max(1, deadline - Date.now()),
     });
     this.mouse.reset();

@@ -13,7 +13,7 @@ import { clientFence, enableContinuousUpdates, framebufferUpdateRequest, keyEven
 import { Encoding } from './constants.js';
 import type { CursorImage } from './encodings/cursor.js';
 import { chooseEncodings, createDecoders, type PixelEncoding } from './encodings/index.js';
-import { ClipboardChannel } from './clipboard-channel.js';
+import { ClipboardChannel, type PlainClipboardEncoding } from './clipboard-channel.js';
 import { fenceAnswerFlags, isFenceRequest } from './fence.js';
 import { Framebuffer, type Rect } from './framebuffer.js';
 import { Handshake, type HandshakeResult, type HandshakeStartTls } from './handshake.js';
@@ -55,6 +55,8 @@ export interface RFBClientOptions {
    * rejects with it. An idle screen is never mistaken for a stall: silence alone only sends a probe.
    */
   stallTimeoutMs?: number;
+  /** Encoding of plain (non-Extended) cut text: 'latin1' (RFC 6143, default) or 'utf-8' (wayvnc). */
+  plainClipboardEncoding?: PlainClipboardEncoding;
 }
 
 /** The host part of a transport's `remote` ("host:port", "[v6]:port" or a URL), for TLS. */
@@ -165,6 +167,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     encodings: readonly PixelEncoding[],
     pseudoEncodings: readonly number[],
     stallTimeoutMs: number,
+    plainClipboardEncoding: PlainClipboardEncoding = 'latin1',
   ) {
     super();
     this.stallTimeoutMs = stallTimeoutMs;
@@ -175,7 +178,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     this.pseudoEncodings = pseudoEncodings;
     this.framebuffer = new Framebuffer(info.serverInit.width, info.serverInit.height);
     const advertised = new Set(pseudoEncodings);
-    this.clipboardChannel = new ClipboardChannel((bytes) => this.send(bytes));
+    this.clipboardChannel = new ClipboardChannel((bytes) => this.send(bytes), plainClipboardEncoding);
     this.clipboardChannel.on('text', (text) => this.emit('clipboard', text));
     this.parser = new ServerMessageParser(
       this.framebuffer,
@@ -196,7 +199,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
           // The client always asks for true colour; a colour map is of no use to it.
         },
         bell: () => this.emit('bell'),
-        cutText: (text) => this.clipboardChannel.receivedPlain(text),
+        cutText: (text) => this.clipboardChannel.receivedPlainBytes(text),
         extendedClipboard: (message) => this.clipboardChannel.receivedExtended(message),
         fence: (flags, payload) => this.fenceReceived(flags, payload),
         endOfContinuousUpdates: () => this.endOfContinuousUpdates(),
@@ -278,7 +281,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
               upgradeToTls(result);
               return;
             }
-            client = new RFBClient(transport, queue, result, encodings, pseudoEncodings, stallTimeoutMs);
+            client = new RFBClient(transport, queue, result, encodings, pseudoEncodings, stallTimeoutMs, options.plainClipboardEncoding);
             stage = 'waiting for the first frame';
             client.once('ready', () => {
               clearTimeout(timer);
@@ -354,6 +357,11 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   /** Whether the server speaks Extended Clipboard (UTF-8 both ways). */
   get extendedClipboard(): boolean {
     return this.clipboardChannel.extended;
+  }
+
+  /** Whether clipboard text may hold any Unicode: Extended Clipboard, or plain cut text configured as UTF-8. */
+  get clipboardUnicode(): boolean {
+    return this.clipboardChannel.extended || this.clipboardChannel.plainEncoding === 'utf-8';
   }
 
   /** Whether continuous updates are on: the server streams changes, and no update request follows an update. */
