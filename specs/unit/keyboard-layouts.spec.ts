@@ -16,6 +16,8 @@ import { Keyboard } from '../../src/bridge/keyboard.js';
 import type { BridgeContext } from '../../src/bridge/context.js';
 import type { RFBClient } from '../../src/rfb/client.js';
 import { ActionDetails } from '../../src/bridge/action-details.js';
+import { parseTargets, resolveTarget } from '../../src/config/index.js';
+import { parseCommandLine } from '../../src/cli/args.js';
 import { chunkings, concat, framebufferUpdate, hex, rawRect, rectHeader, solidPixels, u8 } from '../support/rfb-bytes.js';
 
 const SHIFT = 1;
@@ -312,5 +314,32 @@ test.describe('Keyboard.type paths (byte-level, against a recording session)', (
     await kb.type('z@');
     expect(sent.keys.every((k) => k.scancode === undefined)).toBe(true);
     expect(sent.keys.map((k) => k.keysym.toString(16))).toEqual(['7a', '7a', 'ffe1', '40', '40', 'ffe1']);
+  });
+});
+
+test.describe('keyboardLayout and pasteChord in a targets file, --layout on the command line', () => {
+  const yaml = (extra: string) =>
+    ['defaults:', '  keyboardLayout: de', 'targets:', '  vm:', '    connection: { type: tcp, host: 127.0.0.1, port: 5901 }', extra].join('\n');
+
+  test('a target inherits the layout from defaults, overrides it, and the bridge options carry it', async () => {
+    const inherited = parseTargets(yaml('    pasteChord: ctrl+shift+v'), { file: '/tmp/targets.yaml' }).targets[0]!;
+    expect(inherited.keyboardLayout).toBe('de');
+    expect(inherited.pasteChord).toBe('ctrl+shift+v');
+    const own = parseTargets(yaml('    keyboardLayout: FR'), { file: '/tmp/targets.yaml' }).targets[0]!;
+    expect(own.keyboardLayout).toBe('fr');
+    expect(await resolveTarget(own)).toMatchObject({ keyboardLayout: 'fr' });
+  });
+
+  test('an unknown layout or a bad paste chord is a problem with its line', () => {
+    expect(() => parseTargets(yaml('    keyboardLayout: dee'), { file: '/tmp/targets.yaml' })).toThrow(
+      /6:21: targets\.vm\.keyboardLayout: unknown keyboard layout "dee"\. Did you mean "de"\?/,
+    );
+    expect(() => parseTargets(yaml('    pasteChord: ctrl+vv'), { file: '/tmp/targets.yaml' })).toThrow(/targets\.vm\.pasteChord: Unknown key "vv"/);
+  });
+
+  test('--layout is checked against the known layouts', () => {
+    const result = parseCommandLine(['--layout', 'DE', 'type', 'x']);
+    expect(result.kind === 'run' ? result.globals.keyboardLayout : result.kind).toBe('de');
+    expect(() => parseCommandLine(['--layout', 'klingon', 'type', 'x'])).toThrow(/--layout: unknown keyboard layout "klingon"; use one of us, gb, de/);
   });
 });
