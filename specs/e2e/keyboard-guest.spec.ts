@@ -80,8 +80,8 @@ for (const { keymap, layout } of [
     let vnc: VNCAgentBridge;
 
     test.beforeAll(async () => {
-    // Booting under TCG on a busy machine can take longer than the default hook timeout.
-    test.setTimeout(180_000);
+      // Booting under TCG on a busy machine can take longer than the default hook timeout.
+      test.setTimeout(180_000);
       guest = await startLinuxGuest({ keymap, mode: 'sink', timeoutMs: 150_000 });
       vnc = await new VNCAgentBridge({ host: '127.0.0.1', port: guest.qemu.vncPort, keyboardLayout: layout, timeoutMs: 20_000 }).connect();
     });
