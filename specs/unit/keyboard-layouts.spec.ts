@@ -227,6 +227,10 @@ test.describe('typing plans by scancode', () => {
     ]);
   });
 
+  test('a control character no key types is refused with its index, as without a layout', () => {
+    expect(() => planText('ab\u0007', de, { scancodes: true, capsLock: false })).toThrow(/Cannot type character U\+0007 at index 2 of the text/);
+  });
+
   test('a character the layout lacks is reported, not dropped', () => {
     const [plan] = planText('✓', de, { scancodes: true, capsLock: false });
     expect(plan?.events).toBeUndefined();
