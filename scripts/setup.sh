@@ -26,6 +26,8 @@ declare -A PACKAGES=(
   [vncsnapshot]=vncsnapshot
   [strace]=strace
   [ckbcomp]=console-setup
+  [setxkbmap]=x11-xkb-utils
+  [xkbcomp]=x11-xkb-utils
   # The Linux guest (specs/support/linux-guest.ts): busybox initramfs, console keymaps
   [busybox]=busybox-static
   [cpio]=cpio
