@@ -92,8 +92,6 @@ const EXPECTED_ENCODINGS = [
   ENCODING.ExtendedDesktopSize,
   ENCODING.LastRect,
   ENCODING.ExtendedClipboard,
-  -258, // QEMU Extended Key Event (rfbproto)
-  -261, // QEMU LED State (rfbproto)
   ENCODING_FENCE,
   ENCODING_CONTINUOUS_UPDATES,
 ];

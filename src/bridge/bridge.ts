@@ -56,7 +56,8 @@ export interface VNCAgentBridgeOptions {
    * "se", "fi", "no", "dk", "jp" (KEYBOARD_LAYOUT_NAMES). Set it for servers with a fixed layout
    * (QEMU/Proxmox VM consoles, wayvnc): text is then typed with the keys that make each character
    * on that layout — by scancode where the server takes QEMU Extended Key Events — and a character
-   * the layout cannot type is an error instead of a silent drop. Default: none (keysyms only).
+   * the layout cannot type is an error instead of a silent drop. Only then does the client offer
+   * QEMU Extended Key Events and LED State (`keyboard.locks`). Default: none (keysyms only).
    */
   keyboardLayout?: string;
   /** The chord that pastes on the remote side, for `keyboard.type(text, { via: 'clipboard' })`. Default "ctrl+v". */
@@ -223,6 +224,7 @@ export class VNCAgentBridge implements AsyncDisposable {
       shared: this.shared,
       stallTimeoutMs: this.stallTimeoutMs,
       plainClipboardEncoding: this.plainClipboardEncoding,
+      keyboardExtensions: this.keyboard.layout !== undefined,
       timeoutMs: Math.max(1, deadline - Date.now()),
     });
     this.mouse.reset();

@@ -38,7 +38,10 @@ export interface KeyboardOptions {
   pasteChord?: string;
 }
 
-/** The remote keyboard's lock keys; `known` is false until the server reported them (QEMU LED State). */
+/**
+ * The remote keyboard's lock keys; `known` is false until the server reported them (QEMU LED State,
+ * offered only with a `keyboardLayout`).
+ */
 export interface KeyboardLocks extends LockState {
   known: boolean;
 }

@@ -55,6 +55,12 @@ export interface RFBClientOptions {
    * rejects with it. An idle screen is never mistaken for a stall: silence alone only sends a probe.
    */
   stallTimeoutMs?: number;
+  /**
+   * Offer QEMU Extended Key Events and LED State (default false): key events may then carry
+   * scancodes, and the server reports its Caps/Num/Scroll Lock. The bridge turns it on with a
+   * keyboard layout.
+   */
+  keyboardExtensions?: boolean;
   /** Encoding of plain (non-Extended) cut text: 'latin1' (RFC 6143, default) or 'utf-8' (wayvnc). */
   plainClipboardEncoding?: PlainClipboardEncoding;
 }
@@ -96,9 +102,10 @@ const PSEUDO_ENCODINGS: readonly number[] = [
   Encoding.ExtendedDesktopSize,
   Encoding.LastRect,
   Encoding.ExtendedClipboard,
-  Encoding.QEMUExtendedKeyEvent,
-  Encoding.LEDState,
 ];
+
+/** Offered with `keyboardExtensions`: scancodes for key events, and the remote lock keys. */
+const KEYBOARD_PSEUDO_ENCODINGS: readonly number[] = [Encoding.QEMUExtendedKeyEvent, Encoding.LEDState];
 
 /** Offered unless `continuousUpdates: false`: TigerVNC enables continuous updates only for clients that answer fences. */
 const CONTINUOUS_UPDATES_PSEUDO_ENCODINGS: readonly number[] = [Encoding.Fence, Encoding.ContinuousUpdates];
@@ -230,6 +237,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
       const compressionLevel = checkCompressionLevel(options.compressionLevel, 'RFBClient');
       pseudoEncodings = [
         ...PSEUDO_ENCODINGS,
+        ...(options.keyboardExtensions === true ? KEYBOARD_PSEUDO_ENCODINGS : []),
         ...(options.continuousUpdates === false ? [] : CONTINUOUS_UPDATES_PSEUDO_ENCODINGS),
         ...qualityPseudoEncodings(quality, compressionLevel),
       ];
