@@ -30,6 +30,8 @@ declare -A PACKAGES=(
   [tightvncpasswd]=tightvncserver
   [xprop]=x11-utils
   [ckbcomp]=console-setup
+  [setxkbmap]=x11-xkb-utils
+  [xkbcomp]=x11-xkb-utils
   # The Linux guest (specs/support/linux-guest.ts): busybox initramfs, console keymaps
   [busybox]=busybox-static
   [cpio]=cpio

@@ -80,6 +80,8 @@ for (const { keymap, layout } of [
     let vnc: VNCAgentBridge;
 
     test.beforeAll(async () => {
+      // Booting under TCG on a busy machine can take longer than the default hook timeout.
+      test.setTimeout(180_000);
       guest = await startLinuxGuest({ keymap, mode: 'sink', timeoutMs: 150_000 });
       vnc = await new VNCAgentBridge({ host: '127.0.0.1', port: guest.qemu.vncPort, keyboardLayout: layout, timeoutMs: 20_000 }).connect();
     });
@@ -123,6 +125,8 @@ test.describe('QEMU guest: Caps Lock', () => {
   let vnc: VNCAgentBridge;
 
   test.beforeAll(async () => {
+    // Booting under TCG on a busy machine can take longer than the default hook timeout.
+    test.setTimeout(180_000);
     // console-data's `us`: its Caps Lock key is the kernel's Caps_Lock, which lights the LED QEMU
     // reports. (Debian's console-setup keymaps make it CtrlL_Lock, which lights no LED: no client can know then.)
     guest = await startLinuxGuest({ keymap: 'us', mode: 'sink', timeoutMs: 150_000 });
@@ -155,6 +159,8 @@ test.describe('QEMU guest: chords', () => {
   let vnc: VNCAgentBridge;
 
   test.beforeAll(async () => {
+    // Booting under TCG on a busy machine can take longer than the default hook timeout.
+    test.setTimeout(180_000);
     guest = await startLinuxGuest({ keymap: 'xkb-de', timeoutMs: 150_000 });
     vnc = await new VNCAgentBridge({ host: '127.0.0.1', port: guest.qemu.vncPort, keyboardLayout: 'de', timeoutMs: 20_000 }).connect();
   });

@@ -130,7 +130,7 @@ export async function startLinuxGuest(options: LinuxGuestOptions = {}): Promise<
       '-m', '256',
       '-kernel', findKernel(),
       '-initrd', image,
-      '-append', `console=tty1 quiet loglevel=0 mitigations=off nohz=off kmap=${keymap} guestmode=${mode}`,
+      '-append', `console=tty1 quiet loglevel=0 mitigations=off kmap=${keymap} guestmode=${mode}`,
       '-serial', `file:${serialPath}`,
     ],
   });

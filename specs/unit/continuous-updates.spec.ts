@@ -66,8 +66,7 @@ const PIXEL_FORMAT_MESSAGE: ExtendedClientMessage = {
   format: { bitsPerPixel: 32, depth: 24, bigEndian: false, trueColour: true, redMax: 255, greenMax: 255, blueMax: 255, redShift: 0, greenShift: 8, blueShift: 16 },
 };
 const PIXEL_ENCODINGS = [ENCODING.CopyRect, ENCODING.Tight, ENCODING.TightPNG, ENCODING.ZRLE, ENCODING.Hextile, ENCODING.Zlib, ENCODING.RRE, ENCODING.Raw];
-/** …, QEMU Extended Key Event (-258), QEMU LED State (-261). */
-const OLD_PSEUDO = [ENCODING.Cursor, ENCODING.DesktopSize, ENCODING.ExtendedDesktopSize, ENCODING.LastRect, ENCODING.ExtendedClipboard, ENCODING.DesktopName, -258, -261];
+const OLD_PSEUDO = [ENCODING.Cursor, ENCODING.DesktopSize, ENCODING.ExtendedDesktopSize, ENCODING.LastRect, ENCODING.ExtendedClipboard, ENCODING.DesktopName];
 
 function request(incremental: boolean, width = W, height = H): ExtendedClientMessage {
   return { type: 'FramebufferUpdateRequest', incremental, x: 0, y: 0, width, height };

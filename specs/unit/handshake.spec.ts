@@ -94,8 +94,6 @@ const EXPECTED_ENCODINGS = [
   ENCODING.LastRect,
   ENCODING.ExtendedClipboard,
   ENCODING.DesktopName,
-  -258, // QEMU Extended Key Event (rfbproto)
-  -261, // QEMU LED State (rfbproto)
   ENCODING_FENCE,
   ENCODING_CONTINUOUS_UPDATES,
 ];

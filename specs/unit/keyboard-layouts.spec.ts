@@ -14,9 +14,26 @@ import { resolveKey, type KeyEvent } from '../../src/bridge/key-chord.js';
 import { planText } from '../../src/bridge/key-plan.js';
 import { Keyboard } from '../../src/bridge/keyboard.js';
 import type { BridgeContext } from '../../src/bridge/context.js';
-import type { RFBClient } from '../../src/rfb/client.js';
+import { RFBClient } from '../../src/rfb/client.js';
 import { ActionDetails } from '../../src/bridge/action-details.js';
-import { chunkings, concat, framebufferUpdate, hex, rawRect, rectHeader, solidPixels, u8 } from '../support/rfb-bytes.js';
+import { parseTargets, resolveTarget } from '../../src/config/index.js';
+import { parseCommandLine } from '../../src/cli/args.js';
+import {
+  FakeTransport,
+  banner,
+  chunkings,
+  concat,
+  copyRect,
+  framebufferUpdate,
+  hex,
+  rawRect,
+  rectHeader,
+  securityResult,
+  securityTypes,
+  serverInit,
+  solidPixels,
+  u8,
+} from '../support/rfb-bytes.js';
 
 const SHIFT = 1;
 const ALTGR = 2;
@@ -225,6 +242,10 @@ test.describe('typing plans by scancode', () => {
     ]);
   });
 
+  test('a control character no key types is refused with its index, as without a layout', () => {
+    expect(() => planText('ab\u0007', de, { scancodes: true, capsLock: false })).toThrow(/Cannot type character U\+0007 at index 2 of the text/);
+  });
+
   test('a character the layout lacks is reported, not dropped', () => {
     const [plan] = planText('✓', de, { scancodes: true, capsLock: false });
     expect(plan?.events).toBeUndefined();
@@ -241,7 +262,7 @@ test.describe('Keyboard.type paths (byte-level, against a recording session)', (
     const sent: Sent = { keys: [], clipboard: [] };
     const session = {
       extendedKeyEvents: options.extendedKeys ?? true,
-      extendedClipboard: options.extendedClipboard ?? true,
+      clipboardUnicode: options.extendedClipboard ?? true,
       locks: options.capsLock === undefined ? undefined : { capsLock: options.capsLock, numLock: false, scrollLock: false },
       sendKey: async (keysym: number, down: boolean, scancode?: number) => {
         sent.keys.push({ keysym, down, ...(scancode !== undefined && (options.extendedKeys ?? true) ? { scancode } : {}) });
@@ -312,5 +333,82 @@ test.describe('Keyboard.type paths (byte-level, against a recording session)', (
     await kb.type('z@');
     expect(sent.keys.every((k) => k.scancode === undefined)).toBe(true);
     expect(sent.keys.map((k) => k.keysym.toString(16))).toEqual(['7a', '7a', 'ffe1', '40', '40', 'ffe1']);
+  });
+});
+
+test.describe('keyboardLayout and pasteChord in a targets file, --layout on the command line', () => {
+  const yaml = (extra: string) =>
+    ['defaults:', '  keyboardLayout: de', 'targets:', '  vm:', '    connection: { type: tcp, host: 127.0.0.1, port: 5901 }', extra].join('\n');
+
+  test('a target inherits the layout from defaults, overrides it, and the bridge options carry it', async () => {
+    const inherited = parseTargets(yaml('    pasteChord: ctrl+shift+v'), { file: '/tmp/targets.yaml' }).targets[0]!;
+    expect(inherited.keyboardLayout).toBe('de');
+    expect(inherited.pasteChord).toBe('ctrl+shift+v');
+    const own = parseTargets(yaml('    keyboardLayout: FR'), { file: '/tmp/targets.yaml' }).targets[0]!;
+    expect(own.keyboardLayout).toBe('fr');
+    expect(await resolveTarget(own)).toMatchObject({ keyboardLayout: 'fr' });
+  });
+
+  test('an unknown layout or a bad paste chord is a problem with its line', () => {
+    expect(() => parseTargets(yaml('    keyboardLayout: dee'), { file: '/tmp/targets.yaml' })).toThrow(
+      /6:21: targets\.vm\.keyboardLayout: unknown keyboard layout "dee"\. Did you mean "de"\?/,
+    );
+    expect(() => parseTargets(yaml('    pasteChord: ctrl+vv'), { file: '/tmp/targets.yaml' })).toThrow(/targets\.vm\.pasteChord: Unknown key "vv"/);
+  });
+
+  test('--layout is checked against the known layouts', () => {
+    const result = parseCommandLine(['--layout', 'DE', 'type', 'x']);
+    expect(result.kind === 'run' ? result.globals.keyboardLayout : result.kind).toBe('de');
+    expect(() => parseCommandLine(['--layout', 'klingon', 'type', 'x'])).toThrow(/--layout: unknown keyboard layout "klingon"; use one of us, gb, de/);
+  });
+});
+
+test.describe('RFBClient: keyboard extensions on the wire', () => {
+  const W = 16;
+  const H = 8;
+  const handshake = concat(banner('3.8'), securityTypes([1]), securityResult(0), serverInit({ width: W, height: H, name: 'kb' }));
+  /** Version, security type None, shared flag. */
+  const HANDSHAKE_WRITES = 12 + 1 + 1;
+  const firstFrame = framebufferUpdate([copyRect(0, 0, W, H, 0, 0)]);
+
+  async function start(server: Uint8Array, keyboardExtensions: boolean): Promise<{ client: RFBClient; transport: FakeTransport; encodings: number[] }> {
+    const transport = new FakeTransport();
+    const starting = RFBClient.start(transport, { credentials: {}, timeoutMs: 1000, keyboardExtensions });
+    transport.deliverChunks([handshake, server]);
+    const client = await starting;
+    // After ClientInit: SetPixelFormat (20 bytes), then SetEncodings: 2, pad, u16 count, s32 each.
+    const bytes = Buffer.from(transport.writtenBytes.subarray(HANDSHAKE_WRITES + 20));
+    expect(bytes[0]).toBe(2);
+    const count = bytes.readUInt16BE(2);
+    const encodings = Array.from({ length: count }, (_, i) => bytes.readInt32BE(4 + 4 * i));
+    return { client, transport, encodings };
+  }
+
+  test('offered only when asked; the confirmation turns scancodes on, LED State fills the lock state', async () => {
+    const confirmations = concat(
+      framebufferUpdate([rectHeader(0, 0, W, H, Encoding.QEMUExtendedKeyEvent)]),
+      framebufferUpdate([concat(rectHeader(0, 0, 1, 1, Encoding.LEDState), u8(0b100))]),
+      firstFrame,
+    );
+    const { client, transport, encodings } = await start(confirmations, true);
+    expect(encodings).toContain(-258);
+    expect(encodings).toContain(-261);
+    expect(client.extendedKeyEvents).toBe(true);
+    expect(client.locks).toEqual({ capsLock: true, numLock: false, scrollLock: false });
+    const before = transport.writtenBytes.length;
+    await client.sendKey(0x40, true, 0x10);
+    expect(hex(transport.writtenBytes.subarray(before))).toBe('ff000001000000400000' + '0010');
+    await client.close();
+  });
+
+  test('without the option SetEncodings offers neither, and a scancode never goes out', async () => {
+    const { client, transport, encodings } = await start(firstFrame, false);
+    expect(encodings).not.toContain(-258);
+    expect(encodings).not.toContain(-261);
+    expect(client.extendedKeyEvents).toBe(false);
+    const before = transport.writtenBytes.length;
+    await client.sendKey(0x40, true, 0x10);
+    expect(hex(transport.writtenBytes.subarray(before))).toBe('0401000000000040');
+    await client.close();
   });
 });

@@ -17,6 +17,10 @@ function mistakesTheCompilerRefuses(bridge: VNCAgentBridge): void {
   void bridge.mouse.click(1, 2, { button: 'back' });
   // @ts-expect-error a WebSocket connection needs its URL template
   void new WebSocketVNCConnection({ host: 'h', port: 1 });
+  // @ts-expect-error typing goes via 'keys', 'clipboard' or 'auto'
+  void bridge.keyboard.type('x', { via: 'paste' });
+  // @ts-expect-error plain cut text is 'latin1' or 'utf-8'
+  void new VNCAgentBridge({ host: 'h', plainClipboardEncoding: 'ascii' });
   // @ts-expect-error vncTrace is one of Playwright's trace modes ('off', 'on', 'retain-on-failure', …)
   const trace: VncTestOptions['vncTrace'] = 'always';
   void trace;
@@ -31,4 +35,7 @@ test('what the README shows type-checks; mistakes made past the compiler fail cl
   expect(() => new VNCAgentBridge({ host: 'h', quality: 'high' as never })).toThrow(VNCConfigError);
   expect(() => new VNCAgentBridge({ host: 'h', port: '5901' as never })).toThrow(/Invalid port "5901"/);
   expect(() => new VNCAgentBridge({ host: 'h', encodings: ['tite'] })).toThrow(/Unknown encoding "tite"/);
+  expect(() => new VNCAgentBridge({ host: 'h', keyboardLayout: 'klingon' })).toThrow(/Unknown keyboard layout "klingon": use one of us, gb, de/);
+  expect(() => new VNCAgentBridge({ host: 'h', plainClipboardEncoding: 'ascii' as never })).toThrow(VNCConfigError);
+  expect(() => new VNCAgentBridge({ host: 'h', pasteChord: 'ctrl+vv' })).toThrow(/pasteChord "ctrl\+vv" is not a key chord/);
 });

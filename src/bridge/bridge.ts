@@ -62,11 +62,17 @@ export interface VNCAgentBridgeOptions {
    * "se", "fi", "no", "dk", "jp" (KEYBOARD_LAYOUT_NAMES). Set it for servers with a fixed layout
    * (QEMU/Proxmox VM consoles, wayvnc): text is then typed with the keys that make each character
    * on that layout — by scancode where the server takes QEMU Extended Key Events — and a character
-   * the layout cannot type is an error instead of a silent drop. Default: none (keysyms only).
+   * the layout cannot type is an error instead of a silent drop. Only then does the client offer
+   * QEMU Extended Key Events and LED State (`keyboard.locks`). Default: none (keysyms only).
    */
   keyboardLayout?: string;
   /** The chord that pastes on the remote side, for `keyboard.type(text, { via: 'clipboard' })`. Default "ctrl+v". */
   pasteChord?: string;
+  /**
+   * How plain (non-Extended Clipboard) cut text is encoded: 'latin1' as RFC 6143 says (default), or
+   * 'utf-8' for servers that use UTF-8 there (wayvnc / neatvnc), so any text can be pasted.
+   */
+  plainClipboardEncoding?: 'latin1' | 'utf-8';
 }
 
 export interface DesktopSize {
@@ -135,6 +141,7 @@ export class VNCAgentBridge implements AsyncDisposable {
   private readonly compressionLevel: CompressionLevel | undefined;
   private readonly stallTimeoutMs: number;
   private readonly size: DesktopSize | undefined;
+  private readonly plainClipboardEncoding: 'latin1' | 'utf-8';
   private client: RFBClient | undefined;
   private connecting: Promise<this> | undefined;
 
@@ -163,6 +170,10 @@ export class VNCAgentBridge implements AsyncDisposable {
     this.shared = options.shared ?? true;
     this.stallTimeoutMs = checkStallTimeout(options.stallTimeoutMs, 'VNCAgentBridge');
     this.size = checkSize(options.size);
+    if (options.plainClipboardEncoding !== undefined && options.plainClipboardEncoding !== 'latin1' && options.plainClipboardEncoding !== 'utf-8') {
+      throw new VNCConfigError(`plainClipboardEncoding must be 'latin1' or 'utf-8', got ${JSON.stringify(options.plainClipboardEncoding)}.`);
+    }
+    this.plainClipboardEncoding = options.plainClipboardEncoding ?? 'latin1';
     this.timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'VNCAgentBridge');
     const context: BridgeContext = { session: () => this.session(), timeoutMs: this.timeoutMs, details: this.actionDetails };
     this.mouse = new Mouse(context);
@@ -238,6 +249,8 @@ export class VNCAgentBridge implements AsyncDisposable {
       compressionLevel: this.compressionLevel,
       shared: this.shared,
       stallTimeoutMs: this.stallTimeoutMs,
+      plainClipboardEncoding: this.plainClipboardEncoding,
+      keyboardExtensions: this.keyboard.layout !== undefined,
       timeoutMs: Math.max(1, deadline - Date.now()),
     });
     this.mouse.reset();

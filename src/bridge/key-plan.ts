@@ -8,6 +8,7 @@
  * - by keysym only: the server finds the keysym in its own layout and adds modifiers itself; the
  *   layout only tells which characters need a dead key and which cannot be typed at all.
  */
+import { VNCInputError } from '../errors.js';
 import { KEYSYM, formatCodePoint, keysymForCodePoint } from '../rfb/keysyms.js';
 import { codePointOfKeysym } from '../rfb/keysym-table.js';
 import { type KeyboardLayout, type LayoutKey, Modifier } from '../rfb/keyboard-layouts/index.js';
@@ -47,7 +48,12 @@ export function planText(text: string, layout: KeyboardLayout, options: PlanOpti
 function planCharacter(cp: number, piece: string, index: number, layout: KeyboardLayout, options: PlanOptions): CharacterPlan {
   // Controls that are keys (Return, Tab, BackSpace, Escape): keysymForCodePoint names them or throws.
   if (cp < 0x20 || cp === 0x7f) {
-    const keysym = keysymForCodePoint(cp);
+    let keysym: number;
+    try {
+      keysym = keysymForCodePoint(cp);
+    } catch (error) {
+      throw new VNCInputError(`Cannot type character ${formatCodePoint(cp)} at index ${index} of the text: ${(error as Error).message}`, { cause: error });
+    }
     const key = layout.keyForKeysym(keysym);
     return { text: piece, index, events: [{ keysym, down: true, scancode: key?.scancode }, { keysym, down: false, scancode: key?.scancode }] };
   }

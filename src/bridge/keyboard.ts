@@ -38,7 +38,10 @@ export interface KeyboardOptions {
   pasteChord?: string;
 }
 
-/** The remote keyboard's lock keys; `known` is false until the server reported them (QEMU LED State). */
+/**
+ * The remote keyboard's lock keys; `known` is false until the server reported them (QEMU LED State,
+ * offered only with a `keyboardLayout`).
+ */
 export interface KeyboardLocks extends LockState {
   known: boolean;
 }
@@ -130,6 +133,8 @@ export class Keyboard {
       return { pieces: [{ text: mask(text), via: 'clipboard' }] };
     }
     const pieces = this.planPieces(text, via, options.secret === true);
+    // Refuse before typing anything, so a text never arrives in part.
+    for (const piece of pieces) if (piece.via === 'clipboard') this.checkPasteable(piece.text, piece.index, options.secret === true);
     for (const piece of pieces) {
       if (piece.via === 'keys') await this.sendAll(piece.events, delayMs);
       else await this.paste(piece.text, piece.index, pasteChord, options.secret === true);
@@ -170,21 +175,26 @@ export class Keyboard {
 
   /** Sets the remote clipboard to `text` and presses the paste chord. */
   private async paste(text: string, index: number, pasteChord: string, secret: boolean): Promise<void> {
+    this.checkPasteable(text, index, secret);
+    await this.context.session().setClipboard(text);
+    await this.press(pasteChord);
+    await sleep(PASTE_SETTLE_MS);
+  }
+
+  /** Throws VNCInputError naming the first character the server's clipboard cannot carry. */
+  private checkPasteable(text: string, index: number, secret: boolean): void {
     const session = this.context.session();
-    if (!session.extendedClipboard) {
+    if (!session.clipboardUnicode) {
       const offset = [...text].findIndex((ch) => (ch.codePointAt(0) as number) > 0xff);
       if (offset >= 0) {
         const at = index + [...text].slice(0, offset).join('').length;
         const what = secret ? `the character at index ${at} of the secret text` : `"${[...text][offset]}" (${formatCodePoint([...text][offset]!.codePointAt(0) as number)}) at index ${at}`;
         throw new VNCInputError(
-          `Cannot paste ${what}: this server takes clipboard text only as Latin-1 (it does not speak Extended Clipboard), ` +
-            'and no key of the keyboard layout types it either.',
+          `Cannot paste ${what}: this server takes clipboard text only as Latin-1 (it does not speak Extended Clipboard), so no available means types it. ` +
+            "If the server reads plain cut text as UTF-8 (wayvnc does), set plainClipboardEncoding: 'utf-8'.",
         );
       }
     }
-    await session.setClipboard(text);
-    await this.press(pasteChord);
-    await sleep(PASTE_SETTLE_MS);
   }
 
   /** Presses a key or chord such as "enter", "ctrl+alt+t" or "shift+F10"; modifiers are released in reverse order. */

@@ -13,7 +13,7 @@ import { clientFence, enableContinuousUpdates, framebufferUpdateRequest, keyEven
 import { Encoding } from './constants.js';
 import type { CursorImage } from './encodings/cursor.js';
 import { chooseEncodings, createDecoders, type PixelEncoding } from './encodings/index.js';
-import { ClipboardChannel } from './clipboard-channel.js';
+import { ClipboardChannel, type PlainClipboardEncoding } from './clipboard-channel.js';
 import { DesktopSizeControl } from './desktop-size-control.js';
 import { fenceAnswerFlags, isFenceRequest } from './fence.js';
 import { Framebuffer, type Rect } from './framebuffer.js';
@@ -57,6 +57,14 @@ export interface RFBClientOptions {
    * rejects with it. An idle screen is never mistaken for a stall: silence alone only sends a probe.
    */
   stallTimeoutMs?: number;
+  /**
+   * Offer QEMU Extended Key Events and LED State (default false): key events may then carry
+   * scancodes, and the server reports its Caps/Num/Scroll Lock. The bridge turns it on with a
+   * keyboard layout.
+   */
+  keyboardExtensions?: boolean;
+  /** Encoding of plain (non-Extended) cut text: 'latin1' (RFC 6143, default) or 'utf-8' (wayvnc). */
+  plainClipboardEncoding?: PlainClipboardEncoding;
 }
 
 /** The host part of a transport's `remote` ("host:port", "[v6]:port" or a URL), for TLS. */
@@ -99,9 +107,10 @@ const PSEUDO_ENCODINGS: readonly number[] = [
   Encoding.LastRect,
   Encoding.ExtendedClipboard,
   Encoding.DesktopName,
-  Encoding.QEMUExtendedKeyEvent,
-  Encoding.LEDState,
 ];
+
+/** Offered with `keyboardExtensions`: scancodes for key events, and the remote lock keys. */
+const KEYBOARD_PSEUDO_ENCODINGS: readonly number[] = [Encoding.QEMUExtendedKeyEvent, Encoding.LEDState];
 
 /** Offered unless `continuousUpdates: false`: TigerVNC enables continuous updates only for clients that answer fences. */
 const CONTINUOUS_UPDATES_PSEUDO_ENCODINGS: readonly number[] = [Encoding.Fence, Encoding.ContinuousUpdates];
@@ -172,6 +181,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     encodings: readonly PixelEncoding[],
     pseudoEncodings: readonly number[],
     stallTimeoutMs: number,
+    plainClipboardEncoding: PlainClipboardEncoding = 'latin1',
   ) {
     super();
     this.stallTimeoutMs = stallTimeoutMs;
@@ -184,7 +194,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     this.currentName = info.serverInit.name;
     this.desktopSize = new DesktopSizeControl((bytes) => this.send(bytes), transport.remote);
     const advertised = new Set(pseudoEncodings);
-    this.clipboardChannel = new ClipboardChannel((bytes) => this.send(bytes));
+    this.clipboardChannel = new ClipboardChannel((bytes) => this.send(bytes), plainClipboardEncoding);
     this.clipboardChannel.on('text', (text) => this.emit('clipboard', text));
     this.parser = new ServerMessageParser(
       this.framebuffer,
@@ -211,7 +221,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
           // The client always asks for true colour; a colour map is of no use to it.
         },
         bell: () => this.emit('bell'),
-        cutText: (text) => this.clipboardChannel.receivedPlain(text),
+        cutText: (text) => this.clipboardChannel.receivedPlainBytes(text),
         extendedClipboard: (message) => this.clipboardChannel.receivedExtended(message),
         fence: (flags, payload) => this.fenceReceived(flags, payload),
         endOfContinuousUpdates: () => this.endOfContinuousUpdates(),
@@ -242,6 +252,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
       const compressionLevel = checkCompressionLevel(options.compressionLevel, 'RFBClient');
       pseudoEncodings = [
         ...PSEUDO_ENCODINGS,
+        ...(options.keyboardExtensions === true ? KEYBOARD_PSEUDO_ENCODINGS : []),
         ...(options.continuousUpdates === false ? [] : CONTINUOUS_UPDATES_PSEUDO_ENCODINGS),
         ...qualityPseudoEncodings(quality, compressionLevel),
       ];
@@ -304,7 +315,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
               advance();
               return;
             }
-            client = new RFBClient(session, queue, result, encodings, pseudoEncodings, stallTimeoutMs);
+            client = new RFBClient(session, queue, result, encodings, pseudoEncodings, stallTimeoutMs, options.plainClipboardEncoding);
             stage = 'waiting for the first frame';
             client.once('ready', () => {
               clearTimeout(timer);
@@ -411,6 +422,11 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   /** Whether the server speaks Extended Clipboard (UTF-8 both ways). */
   get extendedClipboard(): boolean {
     return this.clipboardChannel.extended;
+  }
+
+  /** Whether clipboard text may hold any Unicode: Extended Clipboard, or plain cut text configured as UTF-8. */
+  get clipboardUnicode(): boolean {
+    return this.clipboardChannel.extended || this.clipboardChannel.plainEncoding === 'utf-8';
   }
 
   /** Whether continuous updates are on: the server streams changes, and no update request follows an update. */

@@ -3,6 +3,8 @@
  * Extended Clipboard, then notify → request → provide with UTF-8 text both ways.
  */
 import { EventEmitter } from 'node:events';
+import { VNCInputError } from '../errors.js';
+import { ClientMessage } from './constants.js';
 import {
   ClipboardAction,
   ClipboardFormat,
@@ -16,6 +18,12 @@ import {
   clientRequest,
 } from './extended-clipboard.js';
 
+/**
+ * How plain (non-Extended) cut text is encoded: RFC 6143 says Latin-1, but some servers (wayvnc /
+ * neatvnc) read and write UTF-8 there.
+ */
+export type PlainClipboardEncoding = 'latin1' | 'utf-8';
+
 const CLIENT_ACTIONS = ClipboardAction.Request | ClipboardAction.Peek | ClipboardAction.Notify | ClipboardAction.Provide;
 
 export class ClipboardChannel extends EventEmitter<{ text: [text: string] }> {
@@ -26,10 +34,17 @@ export class ClipboardChannel extends EventEmitter<{ text: [text: string] }> {
 
   private localText: string | undefined;
   private readonly send: (bytes: Uint8Array) => Promise<void>;
+  readonly plainEncoding: PlainClipboardEncoding;
 
-  constructor(send: (bytes: Uint8Array) => Promise<void>) {
+  constructor(send: (bytes: Uint8Array) => Promise<void>, plainEncoding: PlainClipboardEncoding = 'latin1') {
     super();
     this.send = send;
+    this.plainEncoding = plainEncoding;
+  }
+
+  /** Plain cut text as the parser decoded it (byte = code point), re-read as UTF-8 where so configured. */
+  receivedPlainBytes(latin1: string): void {
+    this.receivedPlain(this.plainEncoding === 'utf-8' ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1);
   }
 
   receivedPlain(text: string): void {
@@ -62,7 +77,9 @@ export class ClipboardChannel extends EventEmitter<{ text: [text: string] }> {
 
   /** Offers `text` as the client's clipboard; it is then the clipboard as last known. */
   setText(text: string): Promise<void> {
-    const sent = this.extended ? this.announce(text) : this.send(clientCutTextLatin1(text));
+    const sent = this.extended
+      ? this.announce(text)
+      : this.send(this.plainEncoding === 'utf-8' ? clientCutTextUtf8(text) : clientCutTextLatin1(text));
     this.text = text;
     return sent;
   }
@@ -75,4 +92,17 @@ export class ClipboardChannel extends EventEmitter<{ text: [text: string] }> {
   private reply(bytes: Uint8Array): void {
     this.send(bytes).catch(() => undefined);
   }
+}
+
+/** ClientCutText (RFC 6143 §7.5.6) carrying UTF-8, for servers that read plain cut text as UTF-8. */
+function clientCutTextUtf8(text: string): Uint8Array {
+  const payload = Buffer.from(text.replace(/\r\n/g, '\n'), 'utf8');
+  if (payload.length > MAX_CLIPBOARD_BYTES) {
+    throw new VNCInputError(`ClientCutText: the text is ${payload.length} bytes, larger than the ${MAX_CLIPBOARD_BYTES}-byte limit.`);
+  }
+  const bytes = Buffer.alloc(8 + payload.length);
+  bytes[0] = ClientMessage.ClientCutText;
+  bytes.writeUInt32BE(payload.length, 4);
+  bytes.set(payload, 8);
+  return bytes;
 }
