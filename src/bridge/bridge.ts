@@ -7,6 +7,8 @@ import { Clipboard } from './clipboard.js';
 import { TCPVNCConnection, type VNCConnection } from './connection.js';
 import type { BridgeContext } from './context.js';
 import { Keyboard } from './keyboard.js';
+import { imageLocator, textLocator, type GetByImageOptions, type GetByTextOptions, type ScreenLocator } from './locators/index.js';
+import type { ImageSource } from './image-search.js';
 import { Mouse } from './mouse.js';
 import { Screen } from './screen.js';
 import { Scroll } from './scroll.js';
@@ -175,6 +177,23 @@ export class VNCAgentBridge implements AsyncDisposable {
       );
     }
     return client;
+  }
+
+  /**
+   * A locator for text on the screen (read by OCR): `await vnc.getByText('Save').click()` waits until
+   * "Save" is shown and still, then clicks its middle. Case-insensitive substring unless `exact`.
+   */
+  getByText(text: string | RegExp, options: GetByTextOptions = {}): ScreenLocator {
+    return textLocator(this.locatorHost(), text, options);
+  }
+
+  /** A locator for a picture (a PNG file path, PNG bytes or a frame): `await vnc.getByImage('ok.png').click()`. */
+  getByImage(image: ImageSource, options: GetByImageOptions = {}): ScreenLocator {
+    return imageLocator(this.locatorHost(), image, options);
+  }
+
+  private locatorHost() {
+    return { context: { session: () => this.session(), timeoutMs: this.timeoutMs, details: this.actionDetails }, mouse: this.mouse, keyboard: this.keyboard };
   }
 
   /** Connects, authenticates and waits for the first full frame. Resolves to the bridge itself. */
