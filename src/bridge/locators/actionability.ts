@@ -37,7 +37,13 @@ export interface LocatorQuery {
   readonly title: string;
 }
 
-export type Goal = 'visible' | 'actionable' | 'hidden';
+/** A count goal: exactly `count` matches (or, with `not`, any other number). */
+export interface CountGoal {
+  count: number;
+  not?: boolean;
+}
+
+export type Goal = 'visible' | 'actionable' | 'hidden' | CountGoal;
 
 /** One look: every match, the one the locator picks (if any), and what was seen. */
 export interface Look {
@@ -120,12 +126,13 @@ export async function resolveLocator(context: BridgeContext, query: LocatorQuery
     for (;;) {
       const lookStarted = Date.now();
       const area = searchArea(context, query);
-      const look = await beforeDeadline(lookOnce(context, query, goal !== 'hidden'), deadline);
+      const look = await beforeDeadline(lookOnce(context, query, goal === 'visible' || goal === 'actionable'), deadline);
       if (look === TIMED_OUT) break;
       last = look;
       const cost = Date.now() - lookStarted;
 
       if (goal === 'hidden' && look.chosen === undefined) return undefined;
+      if (typeof goal === 'object' && (look.matches.length === goal.count) !== (goal.not ?? false)) return undefined;
       if (goal === 'visible' && look.chosen) return look.chosen;
       if (goal === 'actionable' && look.chosen) {
         const { width, height } = context.session().framebuffer;
@@ -146,8 +153,13 @@ export async function resolveLocator(context: BridgeContext, query: LocatorQuery
   } finally {
     watch.dispose();
   }
+  if (!last) throw new VNCTimeoutError(notFoundMessage(query, what, timeoutMs, last), timeoutMs);
   if (goal === 'hidden') {
-    throw new VNCTimeoutError(`${what}: waited ${timeoutMs} ms for ${query.title} to disappear, but it is still on the screen at ${describeMatches(last?.matches ?? [])}.`, timeoutMs);
+    throw new VNCTimeoutError(`${what}: waited ${timeoutMs} ms for ${query.title} to disappear, but it is still on the screen at ${describeMatches(last.matches)}.`, timeoutMs);
+  }
+  if (typeof goal === 'object') {
+    const found = last.matches.length === 0 ? `it matches nothing; ${last.result.seen()}` : `it matches ${last.matches.length}: ${describeMatches(last.matches)}`;
+    throw new VNCTimeoutError(`${what}: waited ${timeoutMs} ms for ${query.title} to match ${goal.not ? 'any number of places but' : 'exactly'} ${goal.count}, but ${found}.`, timeoutMs);
   }
   if (unstable) {
     throw new VNCTimeoutError(

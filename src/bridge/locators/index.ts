@@ -7,6 +7,7 @@ import { TextFinder, type TextBackend } from './text-finder.js';
 import type { GetByImageOptions, GetByTextOptions } from './types.js';
 
 export { ScreenLocator, type LocatorHost } from './locator.js';
+export type { CountGoal } from './actionability.js';
 export type { TextBackend, TextFound } from './text-finder.js';
 export { STILL_MS } from './actionability.js';
 export type * from './types.js';

@@ -4,7 +4,7 @@ import type { BridgeContext } from '../context.js';
 import type { Keyboard } from '../keyboard.js';
 import type { Mouse, Point } from '../mouse.js';
 import { checkTimeout } from '../waiting.js';
-import { lookOnce, resolveLocator, type Goal, type LocatorQuery } from './actionability.js';
+import { lookOnce, resolveLocator, type CountGoal, type Goal, type LocatorQuery } from './actionability.js';
 import type { Finder } from './finder.js';
 import { checkRegion, describeBox, intersection } from './geometry.js';
 import type { LocatorClickOptions, LocatorFillOptions, LocatorMatch, LocatorTimeoutOptions, LocatorWaitForOptions } from './types.js';
@@ -180,13 +180,11 @@ export class ScreenLocator {
     return match;
   }
 
-  /** @internal For matchers: one look now (no strictness). */
-  lookNow(): Promise<{ matches: LocatorMatch[]; chosen: LocatorMatch | undefined; seen: () => string }> {
-    return lookOnce(this.host.context, this.query, false).then((look) => ({ matches: look.matches, chosen: look.chosen, seen: () => look.result.seen() }));
-  }
-
-  /** @internal For matchers: strict, pick-aware. */
-  get picksOne(): boolean {
-    return this.query.pick !== undefined;
+  /**
+   * @internal For expect matchers: waits (through the same routine as every action) until the
+   * locator is visible, hidden, or matches a count; a VNCTimeoutError says what was seen.
+   */
+  async expectState(goal: 'visible' | 'hidden' | CountGoal, timeoutMs: number, what: string): Promise<void> {
+    await resolveLocator(this.host.context, this.query, goal, checkTimeout(timeoutMs, what), what);
   }
 }
