@@ -177,5 +177,37 @@ export function findTextAreas(image: GreyImage, options: LayoutOptions = {}): Te
     }
     areas.push({ box: { x: b.x0, y: b.y0, width: w, height: h }, lineHeight: medianLineHeight(rows) });
   }
-  return areas.sort((a, b) => a.box.y - b.box.y || a.box.x - b.box.x);
+  return joinLines(areas).sort((a, b) => a.box.y - b.box.y || a.box.x - b.box.x);
+}
+
+/**
+ * Joins areas side by side on one text line when the gap between them is at most about one line
+ * height: words of large fonts (whose spaces are wider than `joinGap`) become one line again, so
+ * multi-word queries and reading order work; buttons and table columns stay apart.
+ */
+function joinLines(areas: TextArea[]): TextArea[] {
+  const sorted = [...areas].sort((a, b) => a.box.x - b.box.x);
+  const out: TextArea[] = [];
+  for (const area of sorted) {
+    const box = area.box;
+    const target = out.find((o) => {
+      const top = Math.max(o.box.y, box.y);
+      const bottom = Math.min(o.box.y + o.box.height, box.y + box.height);
+      const overlap = bottom - top;
+      const gap = box.x - (o.box.x + o.box.width);
+      const lineHeight = Math.max(o.lineHeight, area.lineHeight);
+      return overlap >= 0.6 * Math.min(o.box.height, box.height) && Math.abs(o.box.height - box.height) <= 0.5 * Math.max(o.box.height, box.height) && gap >= -1 && gap <= Math.max(8, 0.9 * lineHeight);
+    });
+    if (!target) {
+      out.push({ box: { ...box }, lineHeight: area.lineHeight });
+      continue;
+    }
+    const x = Math.min(target.box.x, box.x);
+    const y = Math.min(target.box.y, box.y);
+    const right = Math.max(target.box.x + target.box.width, box.x + box.width);
+    const bottom = Math.max(target.box.y + target.box.height, box.y + box.height);
+    target.box = { x, y, width: right - x, height: bottom - y };
+    target.lineHeight = Math.max(target.lineHeight, area.lineHeight);
+  }
+  return out;
 }

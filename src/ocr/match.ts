@@ -5,7 +5,7 @@
  * tier never adds a look-alike when the screen also shows the real thing:
  *   1. whitespace-normalised, case-insensitive substring of a line (exact: case-sensitive whole words);
  *   2. the same with spaces ignored (OCR drops or adds spaces between words);
- *   3. the same with typical OCR confusions folded (l/I/1/|, O/0, rn/m) — never for `exact`.
+ *   3. the same with typical OCR confusions folded (l/I/1/|, O/0, rn/m, ./, and bracket shapes) — never for `exact`.
  */
 import { VNCInputError } from '../errors.js';
 import type { OcrBox, OcrWord } from './types.js';
@@ -23,6 +23,11 @@ export interface TextMatch {
 export interface FindTextOptions {
   /** Case-sensitive, whole words (default false: case-insensitive substring). */
   exact?: boolean;
+  /**
+   * Also try the tolerant tiers (spaces ignored, then l/I/1, O/0, rn/m folded) when nothing
+   * matches as read. Default true.
+   */
+  tolerant?: boolean;
 }
 
 /** Longest word run a RegExp is tested against. */
@@ -69,7 +74,15 @@ type Normaliser = (word: string) => string;
 const lower: Normaliser = (s) => s.toLowerCase();
 const same: Normaliser = (s) => s;
 /** One representative per OCR confusion class; applied to lower-cased text. */
-const confusable: Normaliser = (s) => s.replace(/[Il1|!]/g, 'l').toLowerCase().replace(/rn/g, 'm').replace(/0/g, 'o');
+const confusable: Normaliser = (s) =>
+  s
+    .replace(/[Il1|!]/g, 'l')
+    .toLowerCase()
+    .replace(/rn/g, 'm')
+    .replace(/0/g, 'o')
+    .replace(/,/g, '.')
+    .replace(/[{[]/g, '(')
+    .replace(/[}\]]/g, ')');
 
 function lineText(line: readonly OcrWord[], normalise: Normaliser, separator: string): LineText {
   const out: LineText = { text: '', word: [], offset: [] };
@@ -178,9 +191,11 @@ export function findText(words: readonly OcrWord[], query: string | RegExp, opti
   const needle = normaliseQuery(query);
   if (options.exact) {
     const found = findExact(lines, needle);
-    return found.length > 0 ? found : findSubstring(lines, needle, same, '').filter((m) => isWholeWords(m, needle));
+    if (found.length > 0 || options.tolerant === false) return found;
+    return findSubstring(lines, needle, same, '').filter((m) => isWholeWords(m, needle));
   }
-  for (const [normalise, separator] of [[lower, ' '], [lower, ''], [confusable, '']] as const) {
+  const tiers = options.tolerant === false ? ([[lower, ' ']] as const) : ([[lower, ' '], [lower, ''], [confusable, '']] as const);
+  for (const [normalise, separator] of tiers) {
     const found = findSubstring(lines, needle, normalise, separator);
     if (found.length > 0) return found;
   }
