@@ -9,16 +9,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDialog, type Dialog } from '../support/dialogs.js';
 import { expect, test } from '../support/fixtures.js';
-import { run } from '../support/processes.js';
+import { delay, run } from '../support/processes.js';
+import { xmessageScreen, type ShownWindow } from '../support/text-screens.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 test.describe.configure({ timeout: 120_000 });
 
 let stateDir: string;
-const dialogs: Dialog[] = [];
+const windows: ShownWindow[] = [];
 test.beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   stateDir = await mkdtemp(join(tmpdir(), 'cli-text-'));
@@ -27,7 +27,7 @@ test.afterAll(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
 test.afterEach(async () => {
-  for (const dialog of dialogs.splice(0)) await dialog.stop();
+  for (const window of windows.splice(0)) await window.stop();
 });
 
 function cli(port: number, args: string[]) {
@@ -37,8 +37,8 @@ function cli(port: number, args: string[]) {
 }
 
 test('text, find-text, click-text and wait-text --gone on an xmessage dialog', async ({ xvnc }) => {
-  const xmessage = startDialog(xvnc, ['xmessage', '-geometry', '+200+150', '-buttons', 'Apply,Discard', '-print', 'Keep the changes?']);
-  dialogs.push(xmessage);
+  const xmessage = await xmessageScreen(xvnc, { message: 'Keep the changes?', buttons: ['Apply', 'Discard'], x: 200, y: 150 }).show(false);
+  windows.push(xmessage);
 
   const shown = await cli(xvnc.port, ['--timeout', '20', 'wait-text', 'Keep the changes']);
   expect(shown.code, shown.stderr).toBe(0);
@@ -61,7 +61,8 @@ test('text, find-text, click-text and wait-text --gone on an xmessage dialog', a
   expect(clicked.code, clicked.stderr).toBe(0);
   const box = matches[0].box;
   expect(clicked.stdout).toContain(`at ${box.x + Math.floor(box.width / 2)},${box.y + Math.floor(box.height / 2)}`);
-  expect(await xmessage.exit()).toBe(102);
+  expect(await Promise.race([xmessage.exited, delay(10_000).then(() => 'still running')])).toBe(102);
+  await delay(100); // its last stdout bytes
   expect(xmessage.stdout()).toBe('Discard\n');
 
   const gone = await cli(xvnc.port, ['--timeout', '20', 'wait-text', 'Keep the changes', '--gone']);
@@ -70,7 +71,7 @@ test('text, find-text, click-text and wait-text --gone on an xmessage dialog', a
 });
 
 test('text that is not there: find-text and click-text exit 1 naming the closest words', async ({ xvnc }) => {
-  dialogs.push(startDialog(xvnc, ['xmessage', '-geometry', '+300+300', '-buttons', 'Apply,Discard', 'Nothing to see']));
+  windows.push(await xmessageScreen(xvnc, { message: 'Nothing to see', buttons: ['Apply', 'Discard'], x: 300, y: 300 }).show(false));
   expect((await cli(xvnc.port, ['--timeout', '20', 'wait-text', 'Discard'])).code).toBe(0);
 
   const found = await cli(xvnc.port, ['find-text', 'Dismiss']);
