@@ -58,15 +58,18 @@ function removeLongRuns(mask: Uint8Array, width: number, height: number, maxH: n
       }
     }
   }
+  // Vertical runs row by row (one start per column), which reads memory in order.
   const vertical: number[] = [];
-  for (let x = 0; x < width; x++) {
-    let start = -1;
-    for (let y = 0; y <= height; y++) {
-      const on = y < height && mask[y * width + x] === 1;
-      if (on && start < 0) start = y;
-      else if (!on && start >= 0) {
-        if (y - start > maxV) vertical.push(start * width + x, y - start);
-        start = -1;
+  const start = new Int32Array(width).fill(-1);
+  for (let y = 0; y <= height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      const on = y < height && mask[row + x] === 1;
+      if (on) {
+        if (start[x] < 0) start[x] = y;
+      } else if (start[x] >= 0) {
+        if (y - start[x] > maxV) vertical.push(start[x] * width + x, y - start[x]);
+        start[x] = -1;
       }
     }
   }

@@ -14,7 +14,7 @@ const TARGET_LINE_HEIGHT = 24;
 const MAX_SCALE = 4;
 /** Areas of lower-case letters without ascenders measure short; no font on a screen is smaller than this. */
 const MIN_LINE_HEIGHT = 10;
-const GAP = 24;
+const GAP = 16;
 const MARGIN = 16;
 /** Above this many pixels a mosaic is split in several (bounds the engine's memory). */
 const MAX_MOSAIC_PIXELS = 6_000_000;

@@ -57,7 +57,12 @@ export class TextReader {
   /** The words in the image (or a region of it), in reading order, boxes in image coordinates. */
   read(image: OcrImage, options: { region?: OcrBox } = {}): Promise<OcrWord[]> {
     if (this.closed) return Promise.reject(new VNCStateError('This TextReader was closed; create a new one to read text.'));
-    const region = checkRegion(image, options.region);
+    let region: OcrBox;
+    try {
+      region = checkRegion(image, options.region);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const run = this.queue.then(() => this.readNow(image, region));
     this.queue = run.catch(() => undefined);
     return run;
