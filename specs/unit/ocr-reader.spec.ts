@@ -101,8 +101,10 @@ test.describe('normalising an area', () => {
     expect(at(2.5, 12)).toBe(255); // the outline's left side
     expect(at(25, 2.5)).toBe(255); // its top
     expect(at(14.5, 10)).toBe(0); // the label's first stroke
-    // Scaled for the label's 9-pixel height, not the 22-pixel button.
-    expect(scale).toBeGreaterThan(2);
+    // Scaled for the label alone, as if the outline had never been there.
+    const bare = canvas(60, 26);
+    word(bare, 14, 8, 5);
+    expect(scale).toBe(normaliseArea(toGrey(bare), 22).scale);
   });
 
   test('dark text on a light background stays dark', () => {
