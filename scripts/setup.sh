@@ -42,6 +42,10 @@ declare -A PACKAGES=(
   [foot]=foot
   [grim]=grim
   [wl-paste]=wl-clipboard
+  [zenity]=zenity
+  [xmessage]=x11-utils
+  [fc-list]=fontconfig
+  [display]=imagemagick
   [chromium]=chromium
 )
 missing=()

@@ -5,7 +5,9 @@ import type { CursorImage } from '../rfb/encodings/cursor.js';
 import type { Frame, Rect } from '../rfb/framebuffer.js';
 import type { BridgeContext } from './context.js';
 import { lookForImage, type FindOnScreenOptions, type ImageSource, type Match } from './image-search.js';
-import { encodePngAsync } from './png.js';
+import { encodePng, encodePngAsync } from './png.js';
+import { linesOfText } from '../ocr/reading-order.js';
+import { readWords } from './text-reading.js';
 import { checkTimeout, waitFor } from './waiting.js';
 
 export interface CaptureOptions {
@@ -26,6 +28,22 @@ export interface WaitForStableOptions extends CaptureOptions {
   /** How long the screen must stay unchanged. Default 500 ms. */
   stillMs?: number;
   timeoutMs?: number;
+}
+
+export interface ReadTextOptions extends CaptureOptions {
+  /** Bound on the recognition, in ms (the first read also loads the engine). Default: the bridge's timeout. */
+  timeoutMs?: number;
+}
+
+/** A word read from the screen. */
+export interface ScreenWord {
+  text: string;
+  /** Where the word is, in screen pixels. */
+  box: Rect;
+  /** 0–100: how sure the OCR engine is. */
+  confidence: number;
+  /** The line of `text()` the word is on, counted from 0 (words of one line form multi-word matches). */
+  line: number;
 }
 
 function intersects(a: Rect, b: Rect): boolean {
@@ -51,6 +69,27 @@ export class Screen {
   /** The pointer image the server sent, apart from the screen; null when hidden or not sent. */
   get cursor(): CursorImage | null {
     return this.context.session().cursor;
+  }
+
+  /**
+   * The text on the screen (or in `region`), in reading order: one line of text per row, lines
+   * joined by `\n`. The first read loads the OCR engine; later reads only re-read what changed.
+   */
+  async text(options: ReadTextOptions = {}): Promise<string> {
+    const words = await readWords(this.context, this.checkRegion(options.region), this.readTimeout(options, 'screen.text'));
+    return linesOfText(words)
+      .map((line) => line.text)
+      .join('\n');
+  }
+
+  /** The words on the screen (or in `region`) with their boxes, in reading order. */
+  async words(options: ReadTextOptions = {}): Promise<ScreenWord[]> {
+    const words = await readWords(this.context, this.checkRegion(options.region), this.readTimeout(options, 'screen.words'));
+    return linesOfText(words).flatMap((row, line) => row.words.map(({ text, box, confidence }) => ({ text, box, confidence, line })));
+  }
+
+  private readTimeout(options: ReadTextOptions, what: string): number {
+    return checkTimeout(options.timeoutMs ?? this.context.timeoutMs, what);
   }
 
   private checkRegion(region: Rect | undefined): Rect {

@@ -42,6 +42,10 @@ export const RUNNERS: Record<RunnerName, () => Promise<Runner>> = {
   'wait-stable': connected,
   'wait-change': connected,
   position: connected,
+  text: connected,
+  'find-text': connected,
+  'click-text': connected,
+  'wait-text': connected,
   targets: async () => (await import('./targets-command.js')).runTargetsCommand,
 };
 

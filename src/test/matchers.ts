@@ -13,6 +13,7 @@ import { findImage } from '../bridge/image-search.js';
 import { decodePng, encodePng } from '../bridge/png.js';
 import { VNCError, VNCTimeoutError } from '../errors.js';
 import type { Frame, Rect } from '../rfb/framebuffer.js';
+import { locatorMatchers } from './locator-matchers.js';
 import { compareDefaultsOf, type CompareDefaults } from './registry.js';
 import { noteMatcherImages, traceMatchers } from './vnc-trace.js';
 
@@ -209,4 +210,4 @@ export async function toHaveClipboard(this: ExpectMatcherState, received: unknow
   };
 }
 
-export const vncMatchers = traceMatchers({ toHaveScreen, toShowImage, toHaveClipboard });
+export const vncMatchers = traceMatchers({ toHaveScreen, toShowImage, toHaveClipboard, ...locatorMatchers });
