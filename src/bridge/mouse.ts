@@ -114,6 +114,11 @@ export class Mouse {
     }
   }
 
+  /** @internal Runs `body` without the pointer's own reports: the caller (a locator) reports the whole action. */
+  unreported<T>(body: () => Promise<T>): Promise<T> {
+    return this.quietly(body);
+  }
+
   /** Sends the pointer state with `mask` at the current position (used by Scroll too). */
   sendState(mask: number): Promise<void> {
     return this.context.session().sendPointer(mask, this.x, this.y);

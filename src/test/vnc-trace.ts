@@ -106,7 +106,7 @@ export function noteMatcherImages(vnc: unknown, images: { expected?: Frame; actu
 type Matcher = (this: ExpectMatcherState, received: unknown, ...args: never[]) => Promise<MatcherReturnType>;
 
 /** Matcher arguments shown in the trace; clipboard text may be secret and is never shown. */
-const SHOWN_ARGUMENTS: Record<string, number> = { toHaveScreen: 1, toShowImage: 1 };
+const SHOWN_ARGUMENTS: Record<string, number> = { toHaveScreen: 1, toShowImage: 1, toShowText: 1 };
 
 /** Wraps matchers so that each call on a traced `vnc` is recorded: title, outcome, images. */
 export function traceMatchers<T extends Record<string, Matcher>>(matchers: T): T {

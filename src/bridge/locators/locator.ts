@@ -142,20 +142,20 @@ export class ScreenLocator {
       throw new VNCInputError(`${this.query.title}.click: clickCount ${String(count)} is not valid: use a whole number from 1 to 10.`);
     }
     const { match, point } = await this.target(options, 'click');
-    await this.host.mouse.click(point.x, point.y, { button: options.button, count });
+    await this.host.mouse.unreported(() => this.host.mouse.click(point.x, point.y, { button: options.button, count }));
     return match;
   }
 
   async dblclick(options: Omit<LocatorClickOptions, 'clickCount'> = {}): Promise<LocatorMatch> {
     const { match, point } = await this.target(options, 'dblclick');
-    await this.host.mouse.click(point.x, point.y, { button: options.button, count: 2 });
+    await this.host.mouse.unreported(() => this.host.mouse.click(point.x, point.y, { button: options.button, count: 2 }));
     return match;
   }
 
   /** Moves the pointer over the match. */
   async hover(options: LocatorTimeoutOptions & { position?: Point } = {}): Promise<LocatorMatch> {
     const { match, point } = await this.target(options, 'hover');
-    await this.host.mouse.move(point.x, point.y);
+    await this.host.mouse.unreported(() => this.host.mouse.move(point.x, point.y));
     return match;
   }
 
@@ -167,7 +167,7 @@ export class ScreenLocator {
   async fill(text: string, options: LocatorFillOptions = {}): Promise<LocatorMatch> {
     if (typeof text !== 'string') throw new VNCInputError(`${this.query.title}.fill expects a string, got ${typeof text}.`);
     const { match, point } = await this.target(options, 'fill');
-    await this.host.mouse.click(point.x, point.y);
+    await this.host.mouse.unreported(() => this.host.mouse.click(point.x, point.y));
     await this.host.keyboard.type(text, { secret: options.secret, delayMs: options.delayMs });
     return match;
   }
@@ -175,7 +175,7 @@ export class ScreenLocator {
   /** Clicks the match (to focus it), then presses a key or chord such as "Enter" or "ctrl+s". */
   async press(chord: string, options: LocatorTimeoutOptions = {}): Promise<LocatorMatch> {
     const { match, point } = await this.target(options, 'press');
-    await this.host.mouse.click(point.x, point.y);
+    await this.host.mouse.unreported(() => this.host.mouse.click(point.x, point.y));
     await this.host.keyboard.press(chord);
     return match;
   }
