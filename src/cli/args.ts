@@ -1068,6 +1068,7 @@ export function helpText(version: string, topic?: CommandName): string {
     '                 [--subprotocol binary|none] [--ca-file PEM | --insecure] [options] COMMAND [arguments]',
     '       vnc-agent --target NAME [--config FILE] [options] COMMAND [arguments]',
     '       vnc-agent targets [--config FILE] [--json]',
+    '       vnc-agent mcp [connection options | --targets FILE] [--http PORT] [--read-only]   (an MCP server for AI agents; vnc-agent mcp --help)',
     '       (options include --encodings LIST, --quality lossless|0..9 and --compression 0..9)',
     '',
     'Commands:',

@@ -283,7 +283,7 @@ function describeTargetSource(target: TargetConfig): string {
 }
 
 /** The --ca-file's text; a file that cannot be read is a CliError that says why. */
-async function readCaFile(path: string): Promise<string> {
+export async function readCaFile(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
@@ -297,7 +297,7 @@ async function readCaFile(path: string): Promise<string> {
 }
 
 /** The TCP or (with --url) WebSocket connection the options describe. */
-function makeConnection(globals: GlobalOptions, certificatePem: string | undefined): VNCConnection {
+export function makeConnection(globals: GlobalOptions, certificatePem: string | undefined): VNCConnection {
   const { host, port, password, username, websocket } = globals;
   const verifySsl = globals.insecure ? false : undefined;
   if (!websocket) return new TCPVNCConnection({ host, port, password, username, certificatePem, verifySsl });

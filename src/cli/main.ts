@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { helpText, parseCommandLine, UsageError, type GlobalOptions, type ParseResult } from './args.js';
 import { runCommand, type CliIO, type RunReport } from './commands.js';
 import { CliError, CliUsageError, formatError, formatUsageError, secretsOf } from './output.js';
+import { isMcpCommand } from './mcp-args.js';
 import { runTargets } from './targets.js';
 
 export const EXIT_OK = 0;
@@ -33,6 +34,8 @@ async function readStdin(): Promise<string> {
 
 async function main(argv: string[]): Promise<number> {
   const env = process.env;
+  // `vnc-agent mcp` serves until its client leaves; its code (and the MCP SDK) loads only for it.
+  if (isMcpCommand(argv)) return (await import('./mcp.js')).runMcp(argv, env, packageVersion());
   let parsed: ParseResult;
   try {
     parsed = parseCommandLine(argv, env);
