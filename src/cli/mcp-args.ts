@@ -4,7 +4,7 @@
  * other command). Pure: no I/O.
  */
 import { parseArgs } from 'node:util';
-import { COMMAND_OPTIONS, GLOBAL_OPTIONS, parseCommandLine, TARGET_OPTIONS, UsageError, WEBSOCKET_OPTIONS, type GlobalOptions } from './args.js';
+import { closest, COMMAND_OPTIONS, GLOBAL_OPTIONS, parseCommandLine, TARGET_OPTIONS, UsageError, WEBSOCKET_OPTIONS, type GlobalOptions } from './args.js';
 
 export const MCP_USAGE =
   'usage: vnc-agent mcp [--host H --port P | --url TEMPLATE … | --target NAME [--config FILE] | --targets FILE] [--http PORT [--bind ADDR]] ' +
@@ -85,17 +85,23 @@ export function parseMcpCommandLine(argv: readonly string[], env: Readonly<Recor
   const values = new Map<string, string | true>();
   const drop = new Set<number>();
   let commandSeen = false;
+  let stray: string | undefined;
   for (const token of tokens) {
     if (token.kind === 'positional') {
       if (!commandSeen && token.value === 'mcp') {
         commandSeen = true;
         drop.add(token.index);
-        continue;
+      } else {
+        stray ??= token.value?.replace(/^\u0000/, '');
       }
-      throw new UsageError(`mcp takes no arguments, got ${JSON.stringify(token.value?.replace(/^\u0000/, ''))}`, MCP_USAGE);
+      continue;
     }
     if (token.kind !== 'option' || token.name === undefined) continue;
     if (token.name === 'help') return { kind: 'help' };
+    if (!Object.hasOwn(ALL_OPTIONS, token.name)) {
+      const guess = closest(token.name, Object.keys(ALL_OPTIONS));
+      throw new UsageError(`unknown option --${token.name}${guess ? ` (did you mean --${guess}?)` : ''}`, MCP_USAGE);
+    }
     const spec = Object.hasOwn(MCP_OPTIONS, token.name) ? MCP_OPTIONS[token.name] : undefined;
     if (!spec) continue;
     const display = `--${token.name}`;
@@ -110,6 +116,7 @@ export function parseMcpCommandLine(argv: readonly string[], env: Readonly<Recor
     if (!token.inlineValue) drop.add(token.index + 1);
     values.set(token.name, token.value);
   }
+  if (stray !== undefined) throw new UsageError(`mcp takes no arguments, got ${JSON.stringify(stray)}`, MCP_USAGE);
   const string = (name: string) => values.get(name) as string | undefined;
 
   const targetsFile = string('targets');
