@@ -32,6 +32,8 @@ export interface ToolResult {
 
 export interface McpSession {
   client: Client;
+  /** The server process (stdio only). */
+  pid: number | undefined;
   call(name: string, args?: Record<string, unknown>): Promise<ToolResult>;
   /** The server's stderr so far. */
   stderr(): string;
@@ -62,9 +64,10 @@ export async function decodeResult(raw: CallToolResult): Promise<ToolResult> {
   return { isError: raw.isError === true, text, image, raw };
 }
 
-function session(client: Client, stderr: () => string, close: () => Promise<void>): McpSession {
+function session(client: Client, stderr: () => string, close: () => Promise<void>, pid?: number): McpSession {
   return {
     client,
+    pid,
     stderr,
     close,
     async call(name, args = {}) {
@@ -94,7 +97,7 @@ export async function connectStdio(args: string[], options: { env?: Record<strin
     const until = Date.now() + 5000;
     while (pid !== null && Date.now() < until && isRunning(pid)) await delay(20);
     if (pid !== null && isRunning(pid)) process.kill(pid, 'SIGKILL');
-  });
+  }, pid ?? undefined);
 }
 
 function isRunning(pid: number): boolean {

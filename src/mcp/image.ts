@@ -3,6 +3,7 @@
  * averaging, so thin text stays legible), encoded as PNG or JPEG. JPEG comes from @napi-rs/image,
  * loaded only when first asked for.
  */
+import { endianness } from 'node:os';
 import { encodePng } from '../bridge/png.js';
 import type { Frame } from '../rfb/framebuffer.js';
 
@@ -35,10 +36,10 @@ export function scaleOf(mapping: ScreenMapping): number {
 }
 
 /**
- * For each output index along one axis: the source indices it covers and their weights (fixed
- * point, 16 bits, summing to 65 536). Output pixel i covers source [i·r, (i+1)·r) with r = in/out.
+ * For each output index along one axis: the first source index it covers, how many, and their
+ * weights in fixed point summing to `one`. Output pixel i covers source [i·r, (i+1)·r), r = in/out.
  */
-function areaWeights(inSize: number, outSize: number): { start: Int32Array; count: Int32Array; weights: Int32Array; stride: number } {
+function areaWeights(inSize: number, outSize: number, one: number): { start: Int32Array; count: Int32Array; weights: Int32Array; stride: number } {
   const ratio = inSize / outSize;
   const stride = Math.ceil(ratio) + 1;
   const start = new Int32Array(outSize);
@@ -54,7 +55,7 @@ function areaWeights(inSize: number, outSize: number): { start: Int32Array; coun
     let given = 0;
     for (let k = 0; k <= last - first; k++) {
       const covered = Math.min(to, first + k + 1) - Math.max(from, first + k);
-      const weight = k === last - first ? 65_536 - given : Math.round((covered / ratio) * 65_536);
+      const weight = k === last - first ? one - given : Math.round((covered / ratio) * one);
       weights[i * stride + k] = weight;
       given += weight;
     }
@@ -62,56 +63,59 @@ function areaWeights(inSize: number, outSize: number): { start: Int32Array; coun
   return { start, count, weights, stride };
 }
 
+// Weights in fixed point, chosen so that every sum stays a small integer (V8's fast path):
+// 255 × 2^8 × 2^12 < 2^30.
+const ROW_ONE = 1 << 8;
+const COLUMN_ONE = 1 << 12;
+const SHIFT = 20;
+const HALF = 1 << (SHIFT - 1);
+/** Where R, G and B sit in a pixel read as one 32-bit number. */
+const [RED, GREEN, BLUE] = endianness() === 'LE' ? [0, 8, 16] : [24, 16, 8];
+
 /**
  * Scales an RGBA frame down to `width`×`height` by area averaging (each output pixel is the mean
  * of the screen pixels it covers). The same size returns the frame itself.
  */
 export function scaleFrame(frame: Frame, width: number, height: number): Frame {
   if (width === frame.width && height === frame.height) return frame;
-  const source = frame.data;
-  const columns = areaWeights(frame.width, width);
-  const rows = areaWeights(frame.height, height);
-  // Horizontal pass into 32-bit sums (×65 536), then vertical pass into bytes.
-  const wide = new Uint32Array(width * frame.height * 3);
-  for (let y = 0; y < frame.height; y++) {
-    const rowStart = y * frame.width * 4;
-    for (let x = 0; x < width; x++) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      const base = x * columns.stride;
-      let offset = rowStart + columns.start[x] * 4;
-      for (let k = 0; k < columns.count[x]; k++, offset += 4) {
-        const weight = columns.weights[base + k];
-        r += source[offset] * weight;
-        g += source[offset + 1] * weight;
-        b += source[offset + 2] * weight;
-      }
-      const out = (y * width + x) * 3;
-      wide[out] = r >>> 8;
-      wide[out + 1] = g >>> 8;
-      wide[out + 2] = b >>> 8;
-    }
-  }
+  // One 32-bit load per pixel (R, G, B, x in memory).
+  const bytes = frame.data.byteOffset % 4 === 0 ? frame.data : Buffer.from(frame.data);
+  const source = new Uint32Array(bytes.buffer, bytes.byteOffset, frame.width * frame.height);
+  const rows = areaWeights(frame.height, height, ROW_ONE);
+  const columns = areaWeights(frame.width, width, COLUMN_ONE);
   const data = Buffer.alloc(width * height * 4);
+  // One output row at a time: the weighted sum of its source rows (a small, cache-friendly
+  // buffer), then the weighted sum of its columns.
+  const line = new Int32Array(frame.width * 3);
   for (let y = 0; y < height; y++) {
-    const base = y * rows.stride;
-    for (let x = 0; x < width; x++) {
+    line.fill(0);
+    const rowBase = y * rows.stride;
+    for (let k = 0; k < rows.count[y]; k++) {
+      const weight = rows.weights[rowBase + k];
+      let offset = (rows.start[y] + k) * frame.width;
+      for (let i = 0; i < line.length; i += 3, offset++) {
+        const pixel = source[offset];
+        line[i] += ((pixel >>> RED) & 0xff) * weight;
+        line[i + 1] += ((pixel >>> GREEN) & 0xff) * weight;
+        line[i + 2] += ((pixel >>> BLUE) & 0xff) * weight;
+      }
+    }
+    let out = y * width * 4;
+    for (let x = 0; x < width; x++, out += 4) {
       let r = 0;
       let g = 0;
       let b = 0;
-      let offset = (rows.start[y] * width + x) * 3;
-      for (let k = 0; k < rows.count[y]; k++, offset += width * 3) {
-        const weight = rows.weights[base + k];
-        r += wide[offset] * weight;
-        g += wide[offset + 1] * weight;
-        b += wide[offset + 2] * weight;
+      let w = x * columns.stride;
+      let offset = columns.start[x] * 3;
+      for (let k = columns.count[x]; k > 0; k--, offset += 3, w++) {
+        const weight = columns.weights[w];
+        r += line[offset] * weight;
+        g += line[offset + 1] * weight;
+        b += line[offset + 2] * weight;
       }
-      const out = (y * width + x) * 4;
-      // Sums are value × 2^16 × 2^8; + 2^23 rounds to nearest.
-      data[out] = Math.min(255, Math.floor((r + 8_388_608) / 16_777_216));
-      data[out + 1] = Math.min(255, Math.floor((g + 8_388_608) / 16_777_216));
-      data[out + 2] = Math.min(255, Math.floor((b + 8_388_608) / 16_777_216));
+      data[out] = (r + HALF) >> SHIFT;
+      data[out + 1] = (g + HALF) >> SHIFT;
+      data[out + 2] = (b + HALF) >> SHIFT;
       data[out + 3] = 255;
     }
   }
