@@ -44,7 +44,35 @@ export type { Mouse, MouseButton, Point, ClickOptions, DragOptions, ClickImageOp
 export type { Keyboard, TypeOptions } from './bridge/keyboard.js';
 export type { Scroll, ScrollOptions } from './bridge/scroll.js';
 export type { Clipboard, GetTextOptions } from './bridge/clipboard.js';
-export type { Screen, CaptureOptions, ScreenshotOptions, WaitForChangeOptions, WaitForStableOptions } from './bridge/screen.js';
+export type { Screen, CaptureOptions, ScreenshotOptions, WaitForChangeOptions, WaitForStableOptions, ScreenWord } from './bridge/screen.js';
+export {
+  TesseractEngine,
+  TextReader,
+  findText,
+  closestText,
+  type TesseractEngineOptions,
+  type TextReaderOptions,
+  type TextReaderStats,
+  type TextMatch,
+  type FindTextOptions,
+  type OcrBox,
+  type OcrEngine,
+  type OcrImage,
+  type OcrReadOptions,
+  type OcrWord,
+} from './ocr/index.js';
+export {
+  ScreenLocator,
+  STILL_MS,
+  type LocatorMatch,
+  type GetByTextOptions,
+  type GetByImageOptions,
+  type LocatorClickOptions,
+  type LocatorFillOptions,
+  type LocatorTimeoutOptions,
+  type LocatorWaitForOptions,
+  type LocatorState,
+} from './bridge/locators/index.js';
 export { encodePng, decodePng } from './bridge/png.js';
 export { compareFrames, checkMatch, type CompareOptions, type CompareResult, type MatchTolerance, type FrameSize } from './bridge/image-diff.js';
 export { findImage, closestMatch, loadImage, type FindImageOptions, type FindOnScreenOptions, type Match, type ImageSource } from './bridge/image-search.js';

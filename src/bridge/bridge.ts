@@ -1,4 +1,5 @@
 import { VNCConfigError, VNCStateError } from '../errors.js';
+import type { OcrEngine } from '../ocr/types.js';
 import { checkStallTimeout, RFBClient } from '../rfb/client.js';
 import { chooseEncodings } from '../rfb/encodings/index.js';
 import { checkCompressionLevel, checkQuality, type CompressionLevel, type Quality } from '../rfb/quality.js';
@@ -7,6 +8,8 @@ import { Clipboard } from './clipboard.js';
 import { TCPVNCConnection, type VNCConnection } from './connection.js';
 import type { BridgeContext } from './context.js';
 import { Keyboard } from './keyboard.js';
+import { imageLocator, textLocator, type GetByImageOptions, type GetByTextOptions, type ScreenLocator } from './locators/index.js';
+import type { ImageSource } from './image-search.js';
 import { Mouse } from './mouse.js';
 import { Screen } from './screen.js';
 import { Scroll } from './scroll.js';
@@ -51,6 +54,12 @@ export interface VNCAgentBridgeOptions {
   stallTimeoutMs?: number;
   /** Pause after each typed character, in ms. Default 33 (about 30 keys/s); 0 = as fast as possible. */
   typingDelayMs?: number;
+  /**
+   * The OCR engine for `screen.text()`, `screen.words()` and text locators. Default: tesseract.js
+   * with English data from npm, loaded on the first read, one worker per connection. An engine you
+   * pass is shared by every connection of this bridge and not closed by it.
+   */
+  ocr?: OcrEngine;
 }
 
 export interface ServerInfo {
@@ -102,6 +111,7 @@ export class VNCAgentBridge implements AsyncDisposable {
   private readonly compressionLevel: CompressionLevel | undefined;
   private readonly stallTimeoutMs: number;
   private client: RFBClient | undefined;
+  private readonly partsContext: BridgeContext;
   private connecting: Promise<this> | undefined;
 
   constructor(options: VNCAgentBridgeOptions) {
@@ -129,7 +139,11 @@ export class VNCAgentBridge implements AsyncDisposable {
     this.shared = options.shared ?? true;
     this.stallTimeoutMs = checkStallTimeout(options.stallTimeoutMs, 'VNCAgentBridge');
     this.timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'VNCAgentBridge');
-    const context: BridgeContext = { session: () => this.session(), timeoutMs: this.timeoutMs, details: this.actionDetails };
+    if (options.ocr !== undefined && (options.ocr === null || typeof options.ocr.read !== 'function' || typeof options.ocr.close !== 'function')) {
+      throw new VNCConfigError('VNCAgentBridge: `ocr` must be an OcrEngine (an object with read(image, options) and close()), or left out for the default tesseract.js engine.');
+    }
+    const context: BridgeContext = { session: () => this.session(), timeoutMs: this.timeoutMs, details: this.actionDetails, ocr: options.ocr };
+    this.partsContext = context;
     this.mouse = new Mouse(context);
     this.keyboard = new Keyboard(context, options.typingDelayMs);
     this.scroll = new Scroll(this.mouse);
@@ -175,6 +189,23 @@ export class VNCAgentBridge implements AsyncDisposable {
       );
     }
     return client;
+  }
+
+  /**
+   * A locator for text on the screen (read by OCR): `await vnc.getByText('Save').click()` waits until
+   * "Save" is shown and still, then clicks its middle. Case-insensitive substring unless `exact`.
+   */
+  getByText(text: string | RegExp, options: GetByTextOptions = {}): ScreenLocator {
+    return textLocator(this.locatorHost(), text, options);
+  }
+
+  /** A locator for a picture (a PNG file path, PNG bytes or a frame): `await vnc.getByImage('ok.png').click()`. */
+  getByImage(image: ImageSource, options: GetByImageOptions = {}): ScreenLocator {
+    return imageLocator(this.locatorHost(), image, options);
+  }
+
+  private locatorHost() {
+    return { context: this.partsContext, mouse: this.mouse, keyboard: this.keyboard };
   }
 
   /** Connects, authenticates and waits for the first full frame. Resolves to the bridge itself. */

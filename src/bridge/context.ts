@@ -1,3 +1,4 @@
+import type { OcrEngine } from '../ocr/types.js';
 import type { RFBClient } from '../rfb/client.js';
 import type { ActionDetails } from './action-details.js';
 
@@ -9,4 +10,6 @@ export interface BridgeContext {
   readonly timeoutMs: number;
   /** Where parts report what an action did (pointer points, locator boxes) for traces and logs. */
   readonly details: ActionDetails;
+  /** The OCR engine the user plugged in (VNCAgentBridgeOptions.ocr); default: tesseract.js, loaded on first read. */
+  readonly ocr?: OcrEngine;
 }

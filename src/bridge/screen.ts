@@ -6,6 +6,8 @@ import type { Frame, Rect } from '../rfb/framebuffer.js';
 import type { BridgeContext } from './context.js';
 import { lookForImage, type FindOnScreenOptions, type ImageSource, type Match } from './image-search.js';
 import { encodePng } from './png.js';
+import { linesOfText } from '../ocr/reading-order.js';
+import { readWords } from './text-reading.js';
 import { checkTimeout, waitFor } from './waiting.js';
 
 export interface CaptureOptions {
@@ -26,6 +28,15 @@ export interface WaitForStableOptions extends CaptureOptions {
   /** How long the screen must stay unchanged. Default 500 ms. */
   stillMs?: number;
   timeoutMs?: number;
+}
+
+/** A word read from the screen. */
+export interface ScreenWord {
+  text: string;
+  /** Where the word is, in screen pixels. */
+  box: Rect;
+  /** 0–100: how sure the OCR engine is. */
+  confidence: number;
 }
 
 function intersects(a: Rect, b: Rect): boolean {
@@ -51,6 +62,23 @@ export class Screen {
   /** The pointer image the server sent, apart from the screen; null when hidden or not sent. */
   get cursor(): CursorImage | null {
     return this.context.session().cursor;
+  }
+
+  /**
+   * The text on the screen (or in `region`), in reading order: one line of text per row, lines
+   * joined by `\n`. The first read loads the OCR engine; later reads only re-read what changed.
+   */
+  async text(options: CaptureOptions = {}): Promise<string> {
+    const words = await readWords(this.context, this.checkRegion(options.region));
+    return linesOfText(words)
+      .map((line) => line.text)
+      .join('\n');
+  }
+
+  /** The words on the screen (or in `region`) with their boxes, in reading order. */
+  async words(options: CaptureOptions = {}): Promise<ScreenWord[]> {
+    const words = await readWords(this.context, this.checkRegion(options.region));
+    return linesOfText(words).flatMap((line) => line.words.map(({ text, box, confidence }) => ({ text, box, confidence })));
   }
 
   private checkRegion(region: Rect | undefined): Rect {

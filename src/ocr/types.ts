@@ -31,6 +31,12 @@ export interface OcrWord {
 export interface OcrReadOptions {
   /** Part of the image to read; default all of it. Word boxes stay in image coordinates. */
   region?: OcrBox;
+  /**
+   * A hint about the image: 'sparse' (default) — text anywhere, as on a screen; 'lines' — lines of
+   * dark text on white stacked one under another, already enlarged (what TextReader sends).
+   * Engines may ignore it.
+   */
+  layout?: 'sparse' | 'lines';
 }
 
 /** An OCR engine behind our interface. Engines load lazily and may run off the main thread. */

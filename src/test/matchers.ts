@@ -13,6 +13,7 @@ import { findImage } from '../bridge/image-search.js';
 import { decodePng, encodePng } from '../bridge/png.js';
 import { VNCError } from '../errors.js';
 import type { Frame, Rect } from '../rfb/framebuffer.js';
+import { locatorMatchers } from './locator-matchers.js';
 import { compareDefaultsOf, type CompareDefaults } from './registry.js';
 
 export interface ToHaveScreenOptions extends Partial<CompareDefaults> {
@@ -195,4 +196,4 @@ export async function toHaveClipboard(this: ExpectMatcherState, received: unknow
   };
 }
 
-export const vncMatchers = { toHaveScreen, toShowImage, toHaveClipboard };
+export const vncMatchers = { toHaveScreen, toShowImage, toHaveClipboard, ...locatorMatchers };

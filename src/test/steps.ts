@@ -3,6 +3,7 @@
  * its arguments — text typed with `{ secret: true }` and clipboard text are masked, never logged.
  */
 import type { VNCAgentBridge } from '../bridge/bridge.js';
+import { ScreenLocator } from '../bridge/locators/index.js';
 
 /** The asynchronous actions of each part that become steps; getters and synchronous reads do not. */
 const ACTIONS = {
@@ -67,9 +68,51 @@ function wrapPart<T extends object>(part: Part, target: T, runStep: StepRunner, 
   });
 }
 
+/** Locator methods that run as one step each (what they do inside — pointer, keys — is not a step of its own). */
+const LOCATOR_STEPS = new Set(['click', 'dblclick', 'hover', 'fill', 'press', 'waitFor', 'count', 'boundingBox']);
+/** Locator methods that return locators, which must be instrumented too. */
+const LOCATOR_REFINERS = new Set(['nth', 'first', 'last', 'within']);
+const RAW = Symbol('raw locator');
+
+/** The locator behind an instrumented one (matchers use it, so their polling is not a step per look). */
+export function rawLocator<T>(value: T): T {
+  return value instanceof ScreenLocator ? (((value as unknown as Record<symbol, unknown>)[RAW] as T | undefined) ?? value) : value;
+}
+
+/** E.g. `getByText("Save").click()`, `getByText("Password").fill(***)`. */
+export function locatorStepTitle(locator: ScreenLocator, method: string, args: unknown[]): string {
+  const last = args[args.length - 1];
+  const secret = method === 'fill' && typeof last === 'object' && last !== null && (last as { secret?: unknown }).secret === true;
+  return `${String(locator)}.${method}(${secret ? '***' : args.map(describeArgument).join(', ')})`;
+}
+
+function wrapLocator(locator: ScreenLocator, runStep: StepRunner, afterStep: (title: string) => Promise<void>): ScreenLocator {
+  return new Proxy(locator, {
+    get(object, property, receiver) {
+      if (property === RAW) return object;
+      const value = Reflect.get(object, property, receiver) as unknown;
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      if (LOCATOR_REFINERS.has(property)) return (...args: unknown[]) => wrapLocator(method.apply(object, args) as ScreenLocator, runStep, afterStep);
+      if (property === 'all') {
+        return async () => ((await method.apply(object, [])) as ScreenLocator[]).map((each) => wrapLocator(each, runStep, afterStep));
+      }
+      if (!LOCATOR_STEPS.has(property)) return method.bind(object);
+      return (...args: unknown[]) => {
+        const title = locatorStepTitle(object, property, args);
+        return runStep(title, async () => {
+          const result = await method.apply(object, args);
+          if (property !== 'count' && property !== 'boundingBox') await afterStep(title);
+          return result;
+        });
+      };
+    },
+  });
+}
+
 /**
- * The same bridge, with each action of `mouse`, `keyboard`, `scroll`, `clipboard` and `screen`
- * run through `runStep`; `afterStep` runs inside the step once the action succeeded (frames).
+ * The same bridge, with each action of `mouse`, `keyboard`, `scroll`, `clipboard` and `screen`, and
+ * each locator action (`vnc.getByText("Save").click()`: one step), run through `runStep`; `afterStep` runs inside the step once the action succeeded (frames).
  */
 export function instrumentBridge(bridge: VNCAgentBridge, runStep: StepRunner, afterStep: (title: string) => Promise<void>): VNCAgentBridge {
   const parts = new Map<PropertyKey, object>();
@@ -79,6 +122,9 @@ export function instrumentBridge(bridge: VNCAgentBridge, runStep: StepRunner, af
       const part = parts.get(property);
       if (part) return part;
       const value = Reflect.get(object, property, receiver) as unknown;
+      if (property === 'getByText' || property === 'getByImage') {
+        return (...args: unknown[]) => wrapLocator((value as (...args: unknown[]) => ScreenLocator).apply(object, args), runStep, afterStep);
+      }
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
     },
   });
