@@ -25,6 +25,9 @@ declare -A PACKAGES=(
   [openssl]=openssl
   [vncsnapshot]=vncsnapshot
   [strace]=strace
+  [zenity]=zenity
+  [xmessage]=x11-utils
+  [fc-list]=fontconfig
 )
 missing=()
 for command in "${!PACKAGES[@]}"; do

@@ -23,6 +23,11 @@ export interface TextMatch {
 export interface FindTextOptions {
   /** Case-sensitive, whole words (default false: case-insensitive substring). */
   exact?: boolean;
+  /**
+   * Also try the tolerant tiers (spaces ignored, then l/I/1, O/0, rn/m folded) when nothing
+   * matches as read. Default true.
+   */
+  tolerant?: boolean;
 }
 
 /** Longest word run a RegExp is tested against. */
@@ -178,9 +183,11 @@ export function findText(words: readonly OcrWord[], query: string | RegExp, opti
   const needle = normaliseQuery(query);
   if (options.exact) {
     const found = findExact(lines, needle);
-    return found.length > 0 ? found : findSubstring(lines, needle, same, '').filter((m) => isWholeWords(m, needle));
+    if (found.length > 0 || options.tolerant === false) return found;
+    return findSubstring(lines, needle, same, '').filter((m) => isWholeWords(m, needle));
   }
-  for (const [normalise, separator] of [[lower, ' '], [lower, ''], [confusable, '']] as const) {
+  const tiers = options.tolerant === false ? ([[lower, ' ']] as const) : ([[lower, ' '], [lower, ''], [confusable, '']] as const);
+  for (const [normalise, separator] of tiers) {
     const found = findSubstring(lines, needle, normalise, separator);
     if (found.length > 0) return found;
   }
