@@ -81,7 +81,10 @@ test.describe('vnc-agent mcp over stdio', () => {
     const { tools } = await session.client.listTools();
     const names = tools.map((tool) => tool.name).sort();
     expect(names).toEqual(
-      ['click', 'clipboard_get', 'clipboard_set', 'cursor_position', 'drag', 'hold_key', 'key', 'mouse_down', 'mouse_up', 'move', 'screenshot', 'scroll', 'type', 'wait'].sort(),
+      [
+        ...['click', 'click_text', 'clipboard_get', 'clipboard_set', 'cursor_position', 'drag', 'find_text', 'hold_key', 'key'],
+        ...['mouse_down', 'mouse_up', 'move', 'read_text', 'screenshot', 'scroll', 'type', 'wait'],
+      ].sort(),
     );
     for (const name of ['click', 'move', 'drag', 'scroll', 'mouse_down', 'mouse_up']) {
       expect(tools.find((tool) => tool.name === name)!.description).toContain('in the space of the last screenshot');
@@ -94,7 +97,7 @@ test.describe('vnc-agent mcp over stdio', () => {
     expect(instructions).toContain('returns a fresh screenshot');
 
     const readOnly = await open([...tcp(xvncWithPassword), '--read-only'], { env: withPassword() });
-    expect((await readOnly.client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['clipboard_get', 'cursor_position', 'screenshot', 'wait']);
+    expect((await readOnly.client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['clipboard_get', 'cursor_position', 'find_text', 'read_text', 'screenshot', 'wait']);
     const refused = await readOnly.client.callTool({ name: 'click', arguments: { x: 1, y: 1 } });
     expect(refused.isError).toBe(true);
     expect(await pointerLocation(xvncWithPassword)).not.toEqual({ x: 2, y: 2 });

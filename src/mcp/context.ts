@@ -3,7 +3,7 @@
  * calls and made again after a loss, the provider asked again), and how the last screenshot maps
  * to the screen. Masks secrets in everything that leaves the server.
  */
-import { VNCInputError, type Point, type VNCAgentBridge } from '../index.js';
+import { VNCInputError, type Point, type Rect, type VNCAgentBridge } from '../index.js';
 import { mappingFor, type ScreenMapping } from './image.js';
 import type { McpLogger, McpSettings, McpTarget } from './types.js';
 
@@ -151,6 +151,33 @@ export class McpContext {
       x: Math.min(mapping.screenWidth - 1, Math.round((x * mapping.screenWidth) / mapping.width)),
       y: Math.min(mapping.screenHeight - 1, Math.round((y * mapping.screenHeight) / mapping.height)),
     };
+  }
+
+  /** A region in screenshot space, checked, as a region of the real screen (covering every screen pixel it shows). */
+  regionToScreen(bridge: VNCAgentBridge, region: Rect): Rect {
+    const mapping = this.mapping(bridge);
+    const { x, y, width, height } = region;
+    const whole = [x, y, width, height].every((value) => Number.isInteger(value) && value >= 0);
+    if (!whole || width === 0 || height === 0 || x + width > mapping.width || y + height > mapping.height) {
+      throw new VNCInputError(
+        `Region x=${x} y=${y} width=${width} height=${height} is not inside the screenshot: regions are in the space of the last screenshot (${mapping.width}x${mapping.height}), whole numbers with width and height > 0, x + width ≤ ${mapping.width}, y + height ≤ ${mapping.height}.`,
+      );
+    }
+    const left = Math.floor((x * mapping.screenWidth) / mapping.width);
+    const top = Math.floor((y * mapping.screenHeight) / mapping.height);
+    const right = Math.min(mapping.screenWidth, Math.ceil(((x + width) * mapping.screenWidth) / mapping.width));
+    const bottom = Math.min(mapping.screenHeight, Math.ceil(((y + height) * mapping.screenHeight) / mapping.height));
+    return { x: left, y: top, width: right - left, height: bottom - top };
+  }
+
+  /** A box on the real screen, in screenshot space (at least one pixel). */
+  boxFromScreen(bridge: VNCAgentBridge, box: Rect): Rect {
+    const mapping = this.mapping(bridge);
+    const sx = mapping.width / mapping.screenWidth;
+    const sy = mapping.height / mapping.screenHeight;
+    const x = Math.floor(box.x * sx);
+    const y = Math.floor(box.y * sy);
+    return { x, y, width: Math.max(1, Math.ceil((box.x + box.width) * sx) - x), height: Math.max(1, Math.ceil((box.y + box.height) * sy) - y) };
   }
 
   /** A point on the real screen, in screenshot space. */

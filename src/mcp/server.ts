@@ -8,6 +8,7 @@ import { keyboardTools } from './tools/keyboard.js';
 import { mouseTools } from './tools/mouse.js';
 import { screenshotTools } from './tools/screenshot.js';
 import { targetTools } from './tools/targets.js';
+import { textTools } from './tools/text.js';
 import { waitTools } from './tools/wait.js';
 
 /** The tools served: all, or (read-only) those that only look; the target tools when there are several targets. */
@@ -18,6 +19,7 @@ export function toolsFor(context: McpContext): ToolDefinition[] {
     ...keyboardTools,
     ...waitTools,
     ...clipboardTools,
+    ...textTools,
     ...(context.targets.length > 1 ? targetTools : []),
   ] as unknown as ToolDefinition[];
   return context.settings.readOnly ? tools.filter((tool) => tool.readOnly) : tools;
@@ -32,10 +34,11 @@ export function instructionsFor(context: McpContext): string {
       ? `After each action (click, type, key, …) the server waits until the screen has been still for ${settings.stillMs} ms (at most ${settings.settleTimeoutMs} ms) and returns a fresh screenshot, so there is no need to sleep or to take another one. Use wait for slower changes (a program starting).`
       : 'Actions return without a screenshot: call screenshot (or wait with until_still) to see their effect.',
     'The keyboard goes to whatever has the focus: click into a field before typing.',
+    'read_text, find_text and click_text read the screen by OCR: find_text gives the box and centre of a label, click_text clicks it.',
     'If the connection is lost, the tool call says so and the next call connects again.',
   ];
   if (context.targets.length > 1) lines.push(`There are ${context.targets.length} desktops (list_targets); use_target switches between them. Now using ${context.target.name}.`);
-  if (settings.readOnly) lines.push('This server is read-only: it can look (screenshot, wait, clipboard_get) but not click or type.');
+  if (settings.readOnly) lines.push('This server is read-only: it can look (screenshot, wait, read_text, find_text, clipboard_get) but not click or type.');
   return lines.join('\n');
 }
 
