@@ -5,7 +5,8 @@
 import { expect, test } from '@playwright/test';
 import { isMcpCommand, MCP_USAGE, parseMcpCommandLine, type McpCommandLine } from '../../src/cli/mcp-args.js';
 import { UsageError } from '../../src/cli/args.js';
-import { DEFAULT_SETTINGS, isLoopbackBind, mappingFor, McpContext, scaleFrame, scaleOf, type McpTarget } from '../../src/mcp/index.js';
+import { isLoopbackBind } from '../../src/mcp/http.js';
+import { DEFAULT_SETTINGS, mappingFor, McpContext, scaleFrame, scaleOf, type McpTarget } from '../../src/mcp/index.js';
 
 function frame(width: number, height: number, pixels: number[][]): { width: number; height: number; data: Buffer } {
   return { width, height, data: Buffer.from(pixels.flatMap(([r, g, b]) => [r, g, b, 255])) };

@@ -4,14 +4,14 @@
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { McpContext } from './context.js';
-import { serveHttp, type HttpOptions, type HttpServer } from './http.js';
+import type { HttpOptions } from './http.js';
 import { createMcpServer } from './server.js';
 import type { McpLogger, McpSettings, McpTarget } from './types.js';
 
 export { McpContext, describeError } from './context.js';
 export { createMcpServer, instructionsFor, toolsFor } from './server.js';
 export { mappingFor, scaleFrame, encodeImage, scaleOf, type ImageFormat, type ScreenMapping } from './image.js';
-export { isLoopbackBind, type HttpOptions, type HttpServer } from './http.js';
+export type { HttpOptions, HttpServer } from './http.js';
 export { DEFAULT_SETTINGS, type McpSettings, type McpTarget, type ConnectedTarget, type McpLogger } from './types.js';
 
 export interface McpServeOptions {
@@ -33,7 +33,9 @@ export async function serveMcp(options: McpServeOptions): Promise<void> {
   const { signal } = options;
   try {
     if (options.http) {
-      const http: HttpServer = await serveHttp(() => createMcpServer(context, options.version), options.http);
+      // Loaded only for --http: stdio servers never pay for the HTTP stack.
+      const { serveHttp } = await import('./http.js');
+      const http = await serveHttp(() => createMcpServer(context, options.version), options.http);
       options.log(`serving MCP over Streamable HTTP at ${http.url} (${options.targets.length === 1 ? `target ${options.targets[0].name}` : `${options.targets.length} targets`}${options.settings.readOnly ? ', read-only' : ''})`);
       await new Promise<void>((resolve) => {
         if (signal?.aborted) resolve();
