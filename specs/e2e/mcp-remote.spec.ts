@@ -11,7 +11,8 @@ import { pointerLocation } from '../support/desktop.js';
 import { expect, test, XVNC_PASSWORD } from '../support/fixtures.js';
 import { cleanEnv, connectHttp, connectStdio, startHttpServer, type McpSession, type ToolResult } from '../support/mcp-client.js';
 import { startWebsockify } from '../support/websockify.js';
-import { startXvnc } from '../support/xvnc.js';
+import { freePort, run } from '../support/processes.js';
+import { readBanner, startXvnc } from '../support/xvnc.js';
 
 let cleanups: Array<() => Promise<unknown>> = [];
 test.afterEach(async () => {
@@ -82,6 +83,36 @@ test.describe('vnc-agent mcp: connections', () => {
     expect(await pointerLocation(second)).toEqual({ x: 30, y: 40 });
     expect(await readFile(join(dir, 'calls'), 'utf8')).toBe('0\n1\n2\n');
     expect(session.stderr()).toContain('vnc-agent mcp: vm: reconnected after: ');
+  });
+
+  test('a target with launch: starts on the first tool call, not before, and stops when the client leaves', async () => {
+    const dir = await folder();
+    const port = await freePort();
+    const marker = `mcp-launch-${port}`;
+    await writeFile(
+      join(dir, 'vnc.targets.yaml'),
+      [
+        'targets:',
+        '  launched:',
+        `    connection: { type: tcp, host: 127.0.0.1, port: ${port} }`,
+        '    launch:',
+        `      command: [Xvnc, -rfbport, "${port}", -localhost, -nolisten, tcp, -SecurityTypes, None, -geometry, 640x480, -desktop, ${marker}, ":${port - 5900 + 100}"]`,
+        '      timeoutMs: 15000',
+        '',
+      ].join('\n'),
+    );
+    const answers = () => readBanner(port, '127.0.0.1', 1000).then(() => true, () => false);
+    const session = await connectStdio(['--target', 'launched'], { cwd: dir });
+    try {
+      expect(await answers()).toBe(false);
+      const shot = ok(await session.call('screenshot'));
+      expect(shot.image).toMatchObject({ width: 640, height: 480 });
+      expect(await answers()).toBe(true);
+    } finally {
+      await session.close();
+    }
+    expect(await answers()).toBe(false);
+    expect((await run('pgrep', ['-af', marker])).stdout.trim()).toBe('');
   });
 
   test('over a WebSocket (websockify with a token): the token appears in no result and no log line', async ({ xvnc }) => {
