@@ -11,6 +11,7 @@ import { differingPixels } from '../support/compare-screens.js';
 import { expect, test, XVNC_PASSWORD } from '../support/fixtures.js';
 import { cleanEnv, connectStdio, type McpSession, type ToolResult } from '../support/mcp-client.js';
 import { delay } from '../support/processes.js';
+import { watchRootButtons, watchRootKeys } from '../support/x-events.js';
 
 const tcp = (server: { port: number }): string[] => ['--host', '127.0.0.1', '--port', String(server.port)];
 const withPassword = (extra: Record<string, string> = {}) => cleanEnv({ VNC_PASSWORD: XVNC_PASSWORD, ...extra });
@@ -144,6 +145,34 @@ test.describe('vnc-agent mcp over stdio', () => {
     const bare = ok(await quiet.call('click', { x: 300, y: 200 }));
     expect(bare.image).toBeUndefined();
     expect(await pointerLocation(xvncWithPassword)).toEqual({ x: 300, y: 200 });
+  });
+
+  test('scroll, mouse_down/mouse_up and drag reach the X server at the mapped points; hold_key holds for its duration', async ({ xvncWithPassword }) => {
+    const session = await open([...tcp(xvncWithPassword), '--max-size', '640', '--no-auto-screenshot'], { env: withPassword() });
+    const buttons = await watchRootButtons(xvncWithPassword);
+    try {
+      ok(await session.call('scroll', { direction: 'down', amount: 2, x: 50, y: 60 }));
+      ok(await session.call('mouse_down', { x: 10, y: 10, button: 'right' }));
+      ok(await session.call('mouse_up', { x: 20, y: 20, button: 'right' }));
+      ok(await session.call('drag', { start_x: 5, start_y: 5, end_x: 50, end_y: 50, button: 'middle', steps: 5 }));
+      expect(await buttons.events(8)).toEqual([
+        'press 5 @100,120', 'release 5 @100,120', 'press 5 @100,120', 'release 5 @100,120',
+        'press 3 @20,20', 'release 3 @40,40',
+        'press 2 @10,10', 'release 2 @100,100',
+      ]);
+    } finally {
+      await buttons.stop();
+    }
+    const keys = await watchRootKeys(xvncWithPassword);
+    try {
+      ok(await session.call('hold_key', { keys: 'shift', duration_ms: 300 }));
+      const events = await keys.events(2);
+      expect(events.map((event) => event.replace(/ @\d+$/, ''))).toEqual(['press Shift_L', 'release Shift_L']);
+      const [pressed, released] = events.map((event) => Number(/@(\d+)$/.exec(event)![1]));
+      expect(released - pressed).toBeGreaterThanOrEqual(295);
+    } finally {
+      await keys.stop();
+    }
   });
 
   test('type arrives in an xterm; a key chord (ctrl+u erases the line) works; the log counts typed characters and never shows them', async ({ xvncWithPassword }) => {
