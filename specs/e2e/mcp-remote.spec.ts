@@ -77,9 +77,15 @@ test.describe('vnc-agent mcp: connections', () => {
     const second = await startXvnc({ geometry: '800x600' });
     cleanups.push(() => second.stop());
     await writeFile(join(dir, 'port'), String(second.port));
-    const back = ok(await session.call('click', { x: 30, y: 40 }));
+    // Back, on a screen of another size: coordinates from the old screenshot are refused.
+    const back = await session.call('click', { x: 30, y: 40 });
+    expect(back.isError).toBe(true);
     expect(back.text).toMatch(/^Reconnected to vm \(800x600\); the previous connection was lost: VNCConnectionError \(ECLOSED\): .+\n/);
-    expect(back.text).toContain('The screen is now 800x600 (was 640x480): take a screenshot before using coordinates.\nClicked: left click at (30, 40)');
+    expect(back.text).toContain(
+      'click failed: VNCInputError (EINPUT): The screen changed size from 640x480 to 800x600 since the last screenshot, so its coordinates may point elsewhere: take a screenshot and use its coordinates.',
+    );
+    expect(ok(await session.call('screenshot')).image).toMatchObject({ width: 800, height: 600 });
+    ok(await session.call('click', { x: 30, y: 40 }));
     expect(await pointerLocation(second)).toEqual({ x: 30, y: 40 });
     expect(await readFile(join(dir, 'calls'), 'utf8')).toBe('0\n1\n2\n');
     expect(session.stderr()).toContain('vnc-agent mcp: vm: reconnected after: ');

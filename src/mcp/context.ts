@@ -106,9 +106,6 @@ export class McpContext {
       this.log(`${state.target.name}: reconnected after: ${state.lost}`);
       state.lost = undefined;
     }
-    if (state.mapping && (state.mapping.screenWidth !== width || state.mapping.screenHeight !== height)) {
-      this.notes.push(`The screen is now ${width}x${height} (was ${state.mapping.screenWidth}x${state.mapping.screenHeight}): take a screenshot before using coordinates.`);
-    }
     return connected.bridge;
   }
 
@@ -131,12 +128,21 @@ export class McpContext {
     this.current.mapping = mapping;
   }
 
-  /** The mapping coordinates are in: the last screenshot's, or what a screenshot of this screen would be. */
+  /**
+   * The mapping coordinates are in: the last screenshot's, or what a screenshot of this screen
+   * would be. When the screen changed size since the last screenshot, coordinates taken from it
+   * may point elsewhere: a VNCInputError asks for a new screenshot.
+   */
   mapping(bridge: VNCAgentBridge): ScreenMapping {
     const { width, height } = bridge.screen;
     const last = this.current.mapping;
-    if (last && last.screenWidth === width && last.screenHeight === height) return last;
-    return mappingFor(width, height, this.settings.maxSize);
+    if (!last) return mappingFor(width, height, this.settings.maxSize);
+    if (last.screenWidth !== width || last.screenHeight !== height) {
+      throw new VNCInputError(
+        `The screen changed size from ${last.screenWidth}x${last.screenHeight} to ${width}x${height} since the last screenshot, so its coordinates may point elsewhere: take a screenshot and use its coordinates.`,
+      );
+    }
+    return last;
   }
 
   /** A point in screenshot space, checked, as a point on the real screen. */
