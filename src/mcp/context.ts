@@ -3,7 +3,7 @@
  * calls and made again after a loss, the provider asked again), and how the last screenshot maps
  * to the screen. Masks secrets in everything that leaves the server.
  */
-import { VNCInputError, type Point, type Rect, type VNCAgentBridge } from '../index.js';
+import { VNCInputError, VNCStateError, type Point, type Rect, type VNCAgentBridge } from '../index.js';
 import { mappingFor, type ScreenMapping } from './image.js';
 import type { McpLogger, McpSettings, McpTarget } from './types.js';
 
@@ -25,7 +25,7 @@ interface TargetState {
   lost: string | undefined;
   /** The last screenshot's geometry: coordinates are in its space. */
   mapping: ScreenMapping | undefined;
-  secrets: string[];
+  secrets: Set<string>;
   /** A connection under way, shared by calls that arrive meanwhile. */
   connecting: Promise<VNCAgentBridge> | undefined;
 }
@@ -45,7 +45,7 @@ export class McpContext {
   constructor(targets: readonly McpTarget[], settings: McpSettings, options: { secrets?: readonly (string | undefined)[]; log?: McpLogger } = {}) {
     if (targets.length === 0) throw new VNCInputError('The MCP server needs at least one target.');
     this.settings = settings;
-    this.states = targets.map((target) => ({ target, bridge: undefined, attempts: 0, lost: undefined, mapping: undefined, secrets: [], connecting: undefined }));
+    this.states = targets.map((target) => ({ target, bridge: undefined, attempts: 0, lost: undefined, mapping: undefined, secrets: new Set<string>(), connecting: undefined }));
     this.current = this.states[0];
     this.secrets = options.secrets?.filter((secret): secret is string => !!secret) ?? [];
     this.logger = options.log ?? (() => undefined);
@@ -85,7 +85,7 @@ export class McpContext {
   }
 
   private async reconnect(state: TargetState): Promise<VNCAgentBridge> {
-    if (this.closed) throw new VNCInputError('The MCP server is shutting down.');
+    if (this.closed) throw new VNCStateError('The MCP server is shutting down.');
     const previous = state.bridge;
     if (previous) {
       state.lost ??= 'the server closed the connection';
@@ -94,7 +94,11 @@ export class McpContext {
     }
     const attempt = state.attempts++;
     const connected = await state.target.connect(attempt);
-    state.secrets.push(...connected.secrets);
+    for (const secret of connected.secrets) state.secrets.add(secret);
+    if (this.closed) {
+      await connected.bridge.disconnect().catch(() => undefined);
+      throw new VNCStateError('The MCP server is shutting down.');
+    }
     state.bridge = connected.bridge;
     const session = connected.bridge.session();
     session.once('closed', (error?: unknown) => {
@@ -207,7 +211,7 @@ export class McpContext {
   /** `text` with every known secret replaced by ***. */
   redact(text: string): string {
     // Shorter values would mask ordinary words.
-    const secrets = [...new Set([...this.secrets, ...this.states.flatMap((state) => state.secrets)])]
+    const secrets = [...new Set([...this.secrets, ...this.states.flatMap((state) => [...state.secrets])])]
       .filter((secret) => secret.length >= 3)
       .flatMap((secret) => [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')])
       .sort((a, b) => b.length - a.length);
