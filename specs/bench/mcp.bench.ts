@@ -36,6 +36,19 @@ function row(name: string, value: string, reference = '', note = ''): string {
   return `| ${name.padEnd(50)} | ${value.padStart(12)} | ${reference.padStart(22)} | ${note.padEnd(20)} |`;
 }
 
+/** CPU time a process has used so far, in ms (user + system, from /proc; 10 ms ticks). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The server's CPU per call over `runs` calls, in ms: robust against other load on the machine. */
+async function serverCpuPerCall(pid: number, runs: number, action: () => Promise<unknown>): Promise<number> {
+  const before = cpuMs(pid);
+  for (let i = 0; i < runs; i++) await action();
+  return (cpuMs(pid) - before) / runs;
+}
+
 /** Resident memory of a process, in MiB (from /proc). */
 function rssMiB(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
@@ -65,6 +78,9 @@ test('vnc-agent mcp figures on a 1920x1080 TigerVNC desktop', async () => {
       const vnc = await new VNCAgentBridge({ host: server.host, port: server.port }).connect();
       const direct = await medianOf(RUNS, () => vnc.mouse.click(x, 700));
       lines.push(row('click tool call over stdio, no screenshot', `${click.toFixed(1)} ms`, `library click ${direct.toFixed(2)} ms`, '≤ 20 ms'));
+      const pid = session.pid!;
+      const clickCpu = await serverCpuPerCall(pid, 100, () => session.call('click', { x: 100, y: 700 }));
+      lines.push(row('  server CPU per click call', `${clickCpu.toFixed(1)} ms`, '', ''));
 
       // Screenshot 1080p → 1280x720: the tool call, and its parts in-process.
       const png = await session.call('screenshot', { format: 'png' });
@@ -79,6 +95,9 @@ test('vnc-agent mcp figures on a 1920x1080 TigerVNC desktop', async () => {
       const encodeJpegMs = await medianOf(RUNS / 3, () => encodeImage(scaled, 'jpeg', 80));
       const fullPngMs = await medianOf(5, () => encodePng(frame));
       lines.push(row(`screenshot tool, PNG ${png.image!.width}x${png.image!.height}`, `${pngMs.toFixed(1)} ms`, `unscaled 1080p PNG ${fullPngMs.toFixed(1)} ms`, '≤ 60 ms'));
+      const pngCpu = await serverCpuPerCall(pid, 20, () => session.call('screenshot', { format: 'png' }));
+      const jpegCpu = await serverCpuPerCall(pid, 20, () => session.call('screenshot', { format: 'jpeg' }));
+      lines.push(row('  server CPU per PNG / JPEG screenshot call', `${pngCpu.toFixed(1)} ms`, `JPEG ${jpegCpu.toFixed(1)} ms`, ''));
       lines.push(row('  its parts: scale 1920x1080 → 1280x720 (area mean)', `${scaleMs.toFixed(1)} ms`, `encodePng ${encodePngMs.toFixed(1)} ms`, ''));
       lines.push(row('  PNG bytes', `${(png.image!.bytes / 1024).toFixed(0)} KiB`, `raw RGB ${((width * height * 3) / 1024).toFixed(0)} KiB`, ''));
       lines.push(row(`screenshot tool, JPEG (quality 80) ${jpeg.image!.width}x${jpeg.image!.height}`, `${jpegMs.toFixed(1)} ms`, `JPEG encode ${encodeJpegMs.toFixed(1)} ms`, 'report'));

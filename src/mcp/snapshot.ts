@@ -5,9 +5,12 @@ import type { McpContext } from './context.js';
 import { encodeImage, mappingFor, scaleFrame, scaleOf, type ImageFormat } from './image.js';
 
 export async function screenshotContent(context: McpContext, bridge: VNCAgentBridge, format: ImageFormat = context.settings.format): Promise<[TextContent, ImageContent]> {
-  const frame = bridge.screen.capture();
-  const mapping = mappingFor(frame.width, frame.height, context.settings.maxSize);
-  const image = await encodeImage(scaleFrame(frame, mapping.width, mapping.height), format, context.settings.jpegQuality);
+  const { width, height } = bridge.screen;
+  const mapping = mappingFor(width, height, context.settings.maxSize);
+  // Scaling reads the live framebuffer (synchronously, so no update lands half-way) instead of a
+  // copy of it; at scale 1 the copy is the picture.
+  const shown = mapping.width === width && mapping.height === height ? bridge.screen.capture() : scaleFrame(bridge.session().framebuffer, mapping.width, mapping.height);
+  const image = await encodeImage(shown, format, context.settings.jpegQuality);
   context.rememberMapping(mapping);
   const scale = scaleOf(mapping);
   const how =
