@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { clipboardGet, clipboardOwn, pointerLocation, readFileWhenContains, rootPixels, startXterm, type DisplayTarget, type RgbaImage } from '../support/desktop.js';
 import { differingPixels } from '../support/compare-screens.js';
 import { expect, test, XVNC_PASSWORD } from '../support/fixtures.js';
-import { cleanEnv, connectStdio, type McpSession, type ToolResult } from '../support/mcp-client.js';
-import { delay } from '../support/processes.js';
+import { MCP_USAGE } from '../../src/cli/mcp-args.js';
+import { CLI, cleanEnv, connectStdio, type McpSession, type ToolResult } from '../support/mcp-client.js';
+import { delay, run } from '../support/processes.js';
 import { watchRootButtons, watchRootKeys } from '../support/x-events.js';
 
 const tcp = (server: { port: number }): string[] => ['--host', '127.0.0.1', '--port', String(server.port)];
@@ -77,6 +78,25 @@ async function expectScreenshotMatches(session: McpSession, server: DisplayTarge
 }
 
 test.describe('vnc-agent mcp over stdio', () => {
+  test('mistakes found before serving exit with a message: an unknown target (2), a bad option (2), help (0)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vnc-agent-mcp-'));
+    try {
+      await writeFile(join(dir, 'vnc.targets.yaml'), ['targets:', '  vm:', '    connection: { type: tcp, host: 127.0.0.1, port: 5999 }', ''].join('\n'));
+      const unknown = await run(process.execPath, [CLI, 'mcp', '--target', 'wm'], { cwd: dir, env: cleanEnv(), timeoutMs: 20_000 });
+      expect(unknown.code).toBe(2);
+      expect(unknown.stdout).toBe('');
+      expect(unknown.stderr).toContain('vnc-agent: unknown target "wm" (did you mean vm?)');
+      const option = await run(process.execPath, [CLI, 'mcp', '--max-size', 'big'], { env: cleanEnv(), timeoutMs: 20_000 });
+      expect(option.code).toBe(2);
+      expect(option.stderr).toBe(`vnc-agent: --max-size must be a whole number from 64 to 10000, got "big"\n${MCP_USAGE}\n`);
+      const help = await run(process.execPath, [CLI, 'mcp', '--help'], { env: cleanEnv(), timeoutMs: 20_000 });
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/^vnc-agent \S+ mcp: an MCP server that lets AI agents see and operate a VNC desktop\.\n/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('lists its tools, each taking points in screenshot space, with instructions; --read-only lists only the looking tools', async ({ xvncWithPassword }) => {
     const session = await open(tcp(xvncWithPassword), { env: withPassword() });
     const { tools } = await session.client.listTools();
