@@ -167,7 +167,7 @@ test.describe('vnc-agent mcp over stdio', () => {
     expect(await pointerLocation(xvncWithPassword)).toEqual({ x: 300, y: 200 });
   });
 
-  test('scroll, mouse_down/mouse_up and drag reach the X server at the mapped points; hold_key holds for its duration', async ({ xvncWithPassword }) => {
+  test('scroll, mouse_down/mouse_up and drag reach the X server at the mapped points; hold_key holds the key down until it returns', async ({ xvncWithPassword }) => {
     const session = await open([...tcp(xvncWithPassword), '--max-size', '640', '--no-auto-screenshot'], { env: withPassword() });
     const buttons = await watchRootButtons(xvncWithPassword);
     try {
@@ -185,11 +185,14 @@ test.describe('vnc-agent mcp over stdio', () => {
     }
     const keys = await watchRootKeys(xvncWithPassword);
     try {
-      ok(await session.call('hold_key', { keys: 'shift', duration_ms: 300 }));
-      const events = await keys.events(2);
-      expect(events.map((event) => event.replace(/ @\d+$/, ''))).toEqual(['press Shift_L', 'release Shift_L']);
-      const [pressed, released] = events.map((event) => Number(/@(\d+)$/.exec(event)![1]));
-      expect(released - pressed).toBeGreaterThanOrEqual(295);
+      // While the call runs the key is down (pressed, not yet released); when it returns, released.
+      let returned = false;
+      const holding = session.call('hold_key', { keys: 'shift', duration_ms: 3000 }).finally(() => (returned = true));
+      const whileHeld = (await keys.events(1)).map((event) => event.replace(/ @\d+$/, ''));
+      expect(returned).toBe(false);
+      expect(whileHeld).toEqual(['press Shift_L']);
+      ok(await holding);
+      expect((await keys.events(2)).map((event) => event.replace(/ @\d+$/, ''))).toEqual(['press Shift_L', 'release Shift_L']);
     } finally {
       await keys.stop();
     }
