@@ -1,80 +1,101 @@
 /**
- * getByText on a real Xvnc with real programs, proven by the programs themselves: xmessage prints
- * the button clicked, zenity exits 1 on Cancel and prints what was typed into its entry. Plus
- * auto-waiting (a dialog that appears 1.5 s late), the matchers, strictness and the timeout's
- * "closest words".
+ * getByText on a real Xvnc with real programs (the OCR test screens of specs/support/text-screens.ts),
+ * proven by the programs themselves: xmessage prints the button clicked, zenity exits 1 on Cancel
+ * and prints what was typed into its entry; found boxes are checked against where the X server drew
+ * the words. Plus auto-waiting (a dialog that appears 1.5 s late), the matchers, strictness and the
+ * timeout's "closest words".
  */
-import { VNCAgentBridge, VNCInputError, VNCTimeoutError } from '../../src/index.js';
+import { VNCAgentBridge, VNCInputError, VNCTimeoutError, type Rect } from '../../src/index.js';
 import { expect } from '../../src/test/index.js';
-import { startDialog, type Dialog } from '../support/dialogs.js';
 import { test } from '../support/fixtures.js';
+import { delay } from '../support/processes.js';
+import { showKnownText, xmessageScreen, zenityScreen, type ShownWindow } from '../support/text-screens.js';
 
 test.describe.configure({ timeout: 90_000 });
 
 let vnc: VNCAgentBridge;
-const dialogs: Dialog[] = [];
+const windows: Array<Promise<ShownWindow>> = [];
 
 test.beforeEach(async ({ xvnc }) => {
   vnc = await new VNCAgentBridge({ host: xvnc.host, port: xvnc.port, timeoutMs: 20_000, typingDelayMs: 10 }).connect();
 });
 test.afterEach(async () => {
   await vnc.disconnect();
-  for (const dialog of dialogs.splice(0)) await dialog.stop();
+  for (const window of windows.splice(0)) await (await window.catch(() => undefined))?.stop();
 });
 
-function dialog(server: Parameters<typeof startDialog>[0], argv: string[], delayS = 0): Dialog {
-  const started = startDialog(server, argv, delayS);
-  dialogs.push(started);
-  return started;
+function shown(window: Promise<ShownWindow>): Promise<ShownWindow> {
+  windows.push(window);
+  return window;
 }
 
-test("getByText('Discard').click() makes xmessage print Discard, and the dialog is then hidden", async ({ xvnc }) => {
-  const xmessage = dialog(xvnc, ['xmessage', '-geometry', '+200+150', '-buttons', 'Apply,Discard', '-print', 'Keep the changes?']);
-  await vnc.getByText('Discard').click();
-  expect(await xmessage.exit()).toBe(102); // xmessage exits 101 + the button's index
+/** The program's exit code, or a failure after 10 s. */
+async function exitOf(window: ShownWindow): Promise<number | null> {
+  const code = await Promise.race([window.exited, delay(10_000).then(() => 'still running' as const)]);
+  if (code === 'still running') throw new Error(`window ${window.windowId} did not close: the click did not reach its button`);
+  await delay(100); // its last stdout bytes
+  return code;
+}
+
+function contains(outer: Rect, inner: Rect, slack = 3): boolean {
+  return inner.x >= outer.x - slack && inner.y >= outer.y - slack && inner.x + inner.width <= outer.x + outer.width + slack && inner.y + inner.height <= outer.y + outer.height + slack;
+}
+
+test("getByText('Discard').click() makes xmessage print Discard, at the box the X server drew; then toBeHidden", async ({ xvnc }) => {
+  const xmessage = await shown(showKnownText(xvnc, xmessageScreen(xvnc, { message: 'Keep the changes?', buttons: ['Apply', 'Discard'], x: 200, y: 150 })));
+  const truth = xmessage.words.find((word) => word.text === 'Discard')!.box;
+  const match = await vnc.getByText('Discard').click();
+  expect(contains(match.box, truth), `found ${JSON.stringify(match.box)}, drawn at ${JSON.stringify(truth)}`).toBe(true);
+  expect(await exitOf(xmessage)).toBe(102); // xmessage exits 101 + the button's index
   expect(xmessage.stdout()).toBe('Discard\n');
   await expect(vnc.getByText('Keep the changes')).toBeHidden();
 });
 
 test("getByText('Cancel').click() makes zenity --question exit 1", async ({ xvnc }) => {
-  const zenity = dialog(xvnc, ['zenity', '--question', '--text', 'Delete the report?', '--ok-label', 'Delete', '--cancel-label', 'Cancel']);
+  const zenity = await shown(
+    zenityScreen(xvnc, { args: ['--question', '--text', 'Delete the report?', '--ok-label', 'Delete', '--cancel-label', 'Cancel'], layout: { lines: [] }, x: 300, y: 200 }).show(false),
+  );
   await expect(vnc.getByText('Delete the report?')).toBeVisible();
   await vnc.getByText('Cancel').click();
-  expect(await zenity.exit(), zenity.log()).toBe(1);
+  expect(await exitOf(zenity)).toBe(1);
 });
 
 test('fill() into zenity --entry arrives: zenity prints it', async ({ xvnc }) => {
-  const zenity = dialog(xvnc, ['zenity', '--entry', '--title', 'Who', '--text', 'Your name:']);
+  const zenity = await shown(zenityScreen(xvnc, { args: ['--entry', '--text', 'Your name:'], layout: { lines: [] }, x: 300, y: 200 }).show(false));
   await vnc.getByText('Your name').fill('Ada Lovelace');
   await vnc.getByText('OK', { exact: true }).click();
-  expect(await zenity.exit(), zenity.log()).toBe(0);
+  expect(await exitOf(zenity)).toBe(0);
   expect(zenity.stdout()).toBe('Ada Lovelace\n');
 });
 
 test('a button that appears after 1.5 s is clicked with no wait in the spec', async ({ xvnc }) => {
-  const late = dialog(xvnc, ['xmessage', '-geometry', '+500+300', '-buttons', 'Postpone,Install', '-print', 'Update ready'], 1.5);
+  // The dialog starts 1.5 s from now, in the background; the spec clicks at once.
+  const late = shown(delay(1500).then(() => xmessageScreen(xvnc, { message: 'Update ready', buttons: ['Postpone', 'Install'], x: 500, y: 300 }).show(false)));
   await vnc.getByText('Install').click();
-  expect(await late.exit()).toBe(102);
-  expect(late.stdout()).toBe('Install\n');
+  const xmessage = await late;
+  expect(await exitOf(xmessage)).toBe(102);
+  expect(xmessage.stdout()).toBe('Install\n');
 });
 
 test('toHaveCount(2) for a word shown twice; two matches without nth/first are a VNCInputError with both boxes', async ({ xvnc }) => {
-  const xmessage = dialog(xvnc, ['xmessage', '-geometry', '+100+100', '-buttons', 'Banana,Cherry', '-print', 'Banana split']);
+  const xmessage = await shown(showKnownText(xvnc, xmessageScreen(xvnc, { message: 'Banana split', buttons: ['Banana', 'Cherry'], x: 100, y: 100 })));
+  const [inText, onButton] = xmessage.words.filter((word) => word.text === 'Banana').map((word) => word.box);
   const banana = vnc.getByText('Banana');
   await expect(banana).toHaveCount(2);
   const error = await banana.click().catch((e: unknown) => e as Error);
   expect(error).toBeInstanceOf(VNCInputError);
   expect((error as Error).message).toMatch(/^getByText\("Banana"\) matches 2 places on the screen: \(\d+, \d+, \d+×\d+\) "[^"]*Banana[^"]*", \(\d+, \d+, \d+×\d+\) "[^"]*Banana[^"]*"\. Pick one with/);
-  // Reading order: the message line first, the button below it.
-  const [text, button] = await banana.all();
-  expect((await text.boundingBox())!.y).toBeLessThan((await button.boundingBox())!.y);
+  // Reading order: the message first, the button below it — each where the X server drew it.
+  const [first, second] = await banana.all();
+  expect(contains((await first.boundingBox())!, inText)).toBe(true);
+  expect(contains((await second.boundingBox())!, onButton)).toBe(true);
   await banana.last().click();
-  expect(await xmessage.exit()).toBe(101);
+  expect(await exitOf(xmessage)).toBe(101);
   expect(xmessage.stdout()).toBe('Banana\n');
 });
 
 test('a word that is not there is a VNCTimeoutError within the timeout, naming the closest words', async ({ xvnc }) => {
-  dialog(xvnc, ['xmessage', '-geometry', '+300+200', '-buttons', 'Apply,Discard', 'Nothing to see']);
+  await shown(xmessageScreen(xvnc, { message: 'Nothing to see', buttons: ['Apply', 'Discard'], x: 300, y: 200 }).show(false));
   await expect(vnc.getByText('Discard')).toBeVisible();
   const error = await vnc
     .getByText('Dismiss')
@@ -85,8 +106,8 @@ test('a word that is not there is a VNCTimeoutError within the timeout, naming t
   expect((error as Error).message).toMatch(/^getByText\("Dismiss"\)\.click: waited 1500 ms for getByText\("Dismiss"\), but it is not on the screen; closest: .*"[^"]*Discard[^"]*" at \(\d+, \d+, \d+×\d+\)/);
 });
 
-test('screen.text, toShowText and a region', async ({ xvnc }) => {
-  dialog(xvnc, ['xmessage', '-geometry', '+40+600', '-buttons', 'Close', 'Region check']);
+test('toShowText, .not, a region and within()', async ({ xvnc }) => {
+  await shown(xmessageScreen(xvnc, { message: 'Region check', buttons: ['Close'], x: 40, y: 600 }).show(false));
   await expect(vnc).toShowText('Region check');
   await expect(vnc).toShowText(/region CHECK/i, { region: { x: 0, y: 560, width: 600, height: 200 } });
   await expect(vnc).not.toShowText('Region check', { region: { x: 0, y: 0, width: 600, height: 400 }, timeout: 500 });

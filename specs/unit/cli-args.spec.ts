@@ -138,8 +138,8 @@ test.describe('global options', () => {
     expect(message('--host', '--debug', 'info')).toBe('option --host needs a value (for a value that starts with "-", write --host=VALUE)');
     expect(message('--debug=yes', 'info')).toBe('option --debug takes no value');
     expect(message('--port', '5901', '--port', '5902', 'info')).toBe('option --port is given twice ("5901" and "5902")');
-    expect(message('move', '1', '2', '--button', 'left')).toBe('option --button does not apply to move (it is for click, drag)');
-    expect(message('--region', '0,0,1,1')).toBe('option --region belongs to a command (screenshot, wait-stable, wait-change), but no command was given');
+    expect(message('move', '1', '2', '--button', 'left')).toBe('option --button does not apply to move (it is for click, drag, click-text)');
+    expect(message('--region', '0,0,1,1')).toBe('option --region belongs to a command (screenshot, wait-stable, wait-change, text, find-text, click-text, wait-text), but no command was given');
   });
 
   test('errors about --password never show it', () => {
@@ -675,7 +675,7 @@ test.describe('targets: --target NAME [--config FILE] and the targets command', 
     for (const option of [['--host', 'h'], ['--port', '1'], ['--url', 'ws://h/'], ['--timeout', '3'], ['--encodings', 'raw'], ['--exclusive'], ['--var', 'a=1']]) {
       expect(message('targets', ...option)).toBe(`option ${option[0]} does not apply to targets (it reads the targets file and connects to nothing)`);
     }
-    expect(message('targets', '--region', '0,0,1,1')).toBe('option --region does not apply to targets (it is for screenshot, wait-stable, wait-change)');
+    expect(message('targets', '--region', '0,0,1,1')).toBe('option --region does not apply to targets (it is for screenshot, wait-stable, wait-change, text, find-text, click-text, wait-text)');
     expect(message('targets', '--config', '')).toBe('--config must not be empty');
     expect(message('target')).toBe('unknown command "target" (did you mean targets?)');
   });
@@ -818,5 +818,32 @@ test.describe('error reports', () => {
     expect(text).toContain('caused by: Error: upgrade of wss://h/x?vncticket=*** failed; sent Authorization ***');
     expect(redactAll('ab-abc', ['ab', 'abc'])).toBe('***-***');
     expect(redactAll('plain', [undefined, ''])).toBe('plain');
+  });
+});
+
+test.describe('screen-text commands', () => {
+  test('parse: text, find-text, click-text, wait-text with their options', () => {
+    expect(parse(['text']).command).toEqual({ name: 'text', region: undefined });
+    expect(parse(['text', '--region', '0,0,100,50']).command).toEqual({ name: 'text', region: { x: 0, y: 0, width: 100, height: 50 } });
+    expect(parse(['find-text', 'Save as', '--exact']).command).toEqual({ name: 'find-text', text: 'Save as', region: undefined, exact: true });
+    expect(parse(['click-text', 'OK', '--nth', '-1', '--button', 'right', '--double']).command).toEqual({
+      name: 'click-text',
+      text: 'OK',
+      region: undefined,
+      exact: false,
+      nth: -1,
+      double: true,
+      button: 'right',
+    });
+    expect(parse(['wait-text', 'Loading', '--gone']).command).toEqual({ name: 'wait-text', text: 'Loading', region: undefined, exact: false, gone: true });
+  });
+
+  test('mistakes say what is wrong', () => {
+    expect(message('click-text')).toBe('click-text: missing TEXT (the words to look for)');
+    expect(message('find-text', 'a', 'b')).toBe('find-text: unexpected argument "b" (quote TEXT that contains spaces)');
+    expect(message('wait-text', ' ')).toBe('wait-text: TEXT must not be empty');
+    expect(message('click-text', 'OK', '--nth', 'last')).toBe('--nth must be a whole number (0 = first, -1 = last), got "last"');
+    expect(message('text', 'Save')).toBe('text: unexpected argument "Save" (the text command reads the screen; to find a text use find-text)');
+    expect(message('find-text', 'OK', '--gone')).toBe('option --gone does not apply to find-text (it is for wait-text)');
   });
 });

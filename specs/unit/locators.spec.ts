@@ -270,6 +270,19 @@ test.describe('an image locator', () => {
     expect(error.message).toMatch(/^getByImage\(<image 6x6>\)\.click: waited 300 ms for getByImage\(<image 6x6>\), but it is not on the screen; the closest place was \(40, 40, 6×6\) with similarity 0\.\d+ \(0\.95 needed\)\.$/);
   });
 
+  test('a search is reused until the screen repaints where it looked', async () => {
+    const screen = new FakeScreen(200, 100);
+    paintPattern(screen, 150, 10);
+    const locator = imageLocator(screen.host(), pattern()).within({ x: 100, y: 0, width: 100, height: 50 });
+    expect(await locator.count()).toBe(1);
+    // Pixels changed behind the client's back (no update): the last search stands.
+    screen.framebuffer.fill({ x: 150, y: 10, width: 6, height: 6 }, 0, 0, 0);
+    screen.repaint({ x: 0, y: 90, width: 10, height: 10 }); // outside the area searched
+    expect(await locator.count()).toBe(1);
+    screen.repaint({ x: 150, y: 10, width: 6, height: 6 });
+    expect(await locator.count()).toBe(0);
+  });
+
   test('a missing PNG file is a VNCInputError on first use, not at creation', async () => {
     const screen = new FakeScreen(200, 100);
     const locator = imageLocator(screen.host(), '/nonexistent/button.png');

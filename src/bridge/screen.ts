@@ -37,6 +37,8 @@ export interface ScreenWord {
   box: Rect;
   /** 0–100: how sure the OCR engine is. */
   confidence: number;
+  /** The line of `text()` the word is on, counted from 0 (words of one line form multi-word matches). */
+  line: number;
 }
 
 function intersects(a: Rect, b: Rect): boolean {
@@ -78,7 +80,7 @@ export class Screen {
   /** The words on the screen (or in `region`) with their boxes, in reading order. */
   async words(options: CaptureOptions = {}): Promise<ScreenWord[]> {
     const words = await readWords(this.context, this.checkRegion(options.region));
-    return linesOfText(words).flatMap((line) => line.words.map(({ text, box, confidence }) => ({ text, box, confidence })));
+    return linesOfText(words).flatMap((row, line) => row.words.map(({ text, box, confidence }) => ({ text, box, confidence, line })));
   }
 
   private checkRegion(region: Rect | undefined): Rect {

@@ -12,6 +12,7 @@ import type { Rect } from '../rfb/framebuffer.js';
 import type { CompressionLevel, Quality } from '../rfb/quality.js';
 import { expandUrlTemplate, maskUrl, templatePlaceholders } from '../transport/url-template.js';
 import { closest as closestName } from '../bridge/suggest.js';
+import { isTextCommand, parseTextCommand, TEXT_COMMAND_NAMES, TEXT_COMMAND_OPTIONS, TEXT_COMMANDS, type TextCommand } from './text-commands.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 5900;
@@ -106,7 +107,8 @@ export type Command =
   | { name: 'clipboard-set'; text: string | undefined; holdMs: number }
   | { name: 'wait-stable'; stillMs: number; region: Rect | undefined }
   | { name: 'wait-change'; region: Rect | undefined }
-  | { name: 'position' };
+  | { name: 'position' }
+  | TextCommand;
 
 /** `vnc-agent targets [--config FILE] [--json]`: list and validate the targets file; no connection. */
 export interface TargetsOptions {
@@ -136,6 +138,7 @@ export const COMMAND_NAMES = [
   'clipboard',
   'wait-stable',
   'wait-change',
+  ...TEXT_COMMAND_NAMES,
   'position',
   'targets',
   'help',
@@ -155,6 +158,7 @@ interface CommandSpec {
 }
 
 export const COMMANDS: Record<CommandName, CommandSpec> = {
+  ...TEXT_COMMANDS,
   info: {
     synopsis: '',
     summary: "Print the server's desktop name, screen size, RFB version, security type and clipboard support.",
@@ -307,6 +311,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec> = {
   at: { type: 'string', value: 'X,Y', help: 'move the pointer here first' },
   hold: { type: 'string', value: 'SECONDS', help: 'stay connected this long after setting the clipboard' },
   still: { type: 'string', value: 'MS', help: `how long the screen must stay unchanged (default ${DEFAULT_STILL_MS})` },
+  ...TEXT_COMMAND_OPTIONS,
 };
 
 /** Global options for WebSocket connections (--ca-file and --insecure also for VeNCrypt over TCP). */
@@ -864,6 +869,18 @@ function parseCommand(
     return text === undefined ? 'left' : mouseButton(text, usage);
   };
 
+  if (isTextCommand(name)) {
+    return parseTextCommand(name, {
+      args,
+      has: (option) => values.has(option),
+      string,
+      region,
+      button,
+      fail: (message) => {
+        throw new UsageError(message, usage);
+      },
+    });
+  }
   switch (name) {
     case 'info':
     case 'position':

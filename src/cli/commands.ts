@@ -225,6 +225,16 @@ export async function runCommand(globals: GlobalOptions, command: Command, io: C
         print(`stable: no change for ${command.stillMs} ms (waited ${elapsedMs} ms)\n`, { stable: true, stillMs: command.stillMs, elapsedMs });
         break;
       }
+      case 'text':
+      case 'find-text':
+      case 'click-text':
+      case 'wait-text': {
+        // Loaded only now: the OCR engine and locators are not needed by any other command.
+        const { runTextCommand } = await import('./text-run.js');
+        const { moved } = await runTextCommand(connected, command, print);
+        if (moved) await remember();
+        break;
+      }
       case 'wait-change': {
         const started = Date.now();
         await connected.screen.waitForChange(undefined, { region: command.region });

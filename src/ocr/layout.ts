@@ -58,15 +58,18 @@ function removeLongRuns(mask: Uint8Array, width: number, height: number, maxH: n
       }
     }
   }
+  // Vertical runs row by row (one start per column), which reads memory in order.
   const vertical: number[] = [];
-  for (let x = 0; x < width; x++) {
-    let start = -1;
-    for (let y = 0; y <= height; y++) {
-      const on = y < height && mask[y * width + x] === 1;
-      if (on && start < 0) start = y;
-      else if (!on && start >= 0) {
-        if (y - start > maxV) vertical.push(start * width + x, y - start);
-        start = -1;
+  const start = new Int32Array(width).fill(-1);
+  for (let y = 0; y <= height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      const on = y < height && mask[row + x] === 1;
+      if (on) {
+        if (start[x] < 0) start[x] = y;
+      } else if (start[x] >= 0) {
+        if (y - start[x] > maxV) vertical.push(start[x] * width + x, y - start[x]);
+        start[x] = -1;
       }
     }
   }
@@ -177,5 +180,37 @@ export function findTextAreas(image: GreyImage, options: LayoutOptions = {}): Te
     }
     areas.push({ box: { x: b.x0, y: b.y0, width: w, height: h }, lineHeight: medianLineHeight(rows) });
   }
-  return areas.sort((a, b) => a.box.y - b.box.y || a.box.x - b.box.x);
+  return joinLines(areas).sort((a, b) => a.box.y - b.box.y || a.box.x - b.box.x);
+}
+
+/**
+ * Joins areas side by side on one text line when the gap between them is at most about one line
+ * height: words of large fonts (whose spaces are wider than `joinGap`) become one line again, so
+ * multi-word queries and reading order work; buttons and table columns stay apart.
+ */
+function joinLines(areas: TextArea[]): TextArea[] {
+  const sorted = [...areas].sort((a, b) => a.box.x - b.box.x);
+  const out: TextArea[] = [];
+  for (const area of sorted) {
+    const box = area.box;
+    const target = out.find((o) => {
+      const top = Math.max(o.box.y, box.y);
+      const bottom = Math.min(o.box.y + o.box.height, box.y + box.height);
+      const overlap = bottom - top;
+      const gap = box.x - (o.box.x + o.box.width);
+      const lineHeight = Math.max(o.lineHeight, area.lineHeight);
+      return overlap >= 0.6 * Math.min(o.box.height, box.height) && Math.abs(o.box.height - box.height) <= 0.5 * Math.max(o.box.height, box.height) && gap >= -1 && gap <= Math.max(8, 0.9 * lineHeight);
+    });
+    if (!target) {
+      out.push({ box: { ...box }, lineHeight: area.lineHeight });
+      continue;
+    }
+    const x = Math.min(target.box.x, box.x);
+    const y = Math.min(target.box.y, box.y);
+    const right = Math.max(target.box.x + target.box.width, box.x + box.width);
+    const bottom = Math.max(target.box.y + target.box.height, box.y + box.height);
+    target.box = { x, y, width: right - x, height: bottom - y };
+    target.lineHeight = Math.max(target.lineHeight, area.lineHeight);
+  }
+  return out;
 }

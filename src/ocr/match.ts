@@ -5,7 +5,7 @@
  * tier never adds a look-alike when the screen also shows the real thing:
  *   1. whitespace-normalised, case-insensitive substring of a line (exact: case-sensitive whole words);
  *   2. the same with spaces ignored (OCR drops or adds spaces between words);
- *   3. the same with typical OCR confusions folded (l/I/1/|, O/0, rn/m) — never for `exact`.
+ *   3. the same with typical OCR confusions folded (l/I/1/|, O/0, rn/m, ./, and bracket shapes) — never for `exact`.
  */
 import { VNCInputError } from '../errors.js';
 import type { OcrBox, OcrWord } from './types.js';
@@ -74,7 +74,15 @@ type Normaliser = (word: string) => string;
 const lower: Normaliser = (s) => s.toLowerCase();
 const same: Normaliser = (s) => s;
 /** One representative per OCR confusion class; applied to lower-cased text. */
-const confusable: Normaliser = (s) => s.replace(/[Il1|!]/g, 'l').toLowerCase().replace(/rn/g, 'm').replace(/0/g, 'o');
+const confusable: Normaliser = (s) =>
+  s
+    .replace(/[Il1|!]/g, 'l')
+    .toLowerCase()
+    .replace(/rn/g, 'm')
+    .replace(/0/g, 'o')
+    .replace(/,/g, '.')
+    .replace(/[{[]/g, '(')
+    .replace(/[}\]]/g, ')');
 
 function lineText(line: readonly OcrWord[], normalise: Normaliser, separator: string): LineText {
   const out: LineText = { text: '', word: [], offset: [] };

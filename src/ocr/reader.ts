@@ -57,7 +57,12 @@ export class TextReader {
   /** The words in the image (or a region of it), in reading order, boxes in image coordinates. */
   read(image: OcrImage, options: { region?: OcrBox } = {}): Promise<OcrWord[]> {
     if (this.closed) return Promise.reject(new VNCStateError('This TextReader was closed; create a new one to read text.'));
-    const region = checkRegion(image, options.region);
+    let region: OcrBox;
+    try {
+      region = checkRegion(image, options.region);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const run = this.queue.then(() => this.readNow(image, region));
     this.queue = run.catch(() => undefined);
     return run;
@@ -78,16 +83,16 @@ export class TextReader {
   }
 
   private async readNow(image: OcrImage, region: OcrBox): Promise<OcrWord[]> {
-    const pixels = copyRegion(image, region);
     const last = this.last;
-    if (last && sameBox(last.region, region) && last.imageWidth === image.width && Buffer.compare(last.pixels, pixels) === 0) {
+    if (last && sameBox(last.region, region) && last.imageWidth === image.width && sameRegionPixels(last.pixels, image, region)) {
       this.stats.unchangedReads++;
       return last.words.map((w) => ({ ...w, box: { ...w.box } }));
     }
+    const pixels = copyRegion(image, region);
     const grey = toGrey(image, region);
     const areas = findTextAreas(grey, this.layout);
     const keyed = areas.map((area) => {
-      const source = paddedBox(area, grey);
+      const source = clipToNeighbours(paddedBox(area, grey), area.box, areas);
       const crop = cropGrey(grey, source);
       const key = createHash('sha1').update(`${crop.width}x${crop.height}:`).update(crop.data).digest('base64');
       return { source, crop, lineHeight: area.lineHeight, key };
@@ -161,6 +166,35 @@ function checkRegion(image: OcrImage, region: OcrBox | undefined): OcrBox {
 
 function sameBox(a: OcrBox, b: OcrBox): boolean {
   return a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height;
+}
+
+/** The padded box shrunk vertically so it takes in no part of the text lines above and below. */
+function clipToNeighbours(padded: OcrBox, own: OcrBox, areas: readonly { box: OcrBox }[]): OcrBox {
+  let top = padded.y;
+  let bottom = padded.y + padded.height;
+  for (const { box } of areas) {
+    if (box === own || box.x >= padded.x + padded.width || box.x + box.width <= padded.x) continue;
+    const boxBottom = box.y + box.height;
+    if (boxBottom <= own.y && boxBottom > top) top = boxBottom;
+    if (box.y >= own.y + own.height && box.y < bottom) bottom = box.y;
+  }
+  return { x: padded.x, y: top, width: padded.width, height: bottom - top };
+}
+
+/** Whether the region of `image` still has exactly the pixels kept from the last read (no copy). */
+function sameRegionPixels(kept: Uint8Array, image: OcrImage, region: OcrBox): boolean {
+  const keptBuffer = Buffer.from(kept.buffer, kept.byteOffset, kept.byteLength);
+  const data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  if (region.x === 0 && region.width === image.width) {
+    const from = region.y * image.width * 4;
+    return keptBuffer.equals(data.subarray(from, from + kept.byteLength));
+  }
+  const rowBytes = region.width * 4;
+  for (let y = 0; y < region.height; y++) {
+    const from = ((region.y + y) * image.width + region.x) * 4;
+    if (!keptBuffer.subarray(y * rowBytes, (y + 1) * rowBytes).equals(data.subarray(from, from + rowBytes))) return false;
+  }
+  return true;
 }
 
 function copyRegion(image: OcrImage, region: OcrBox): Uint8Array {

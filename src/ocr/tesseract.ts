@@ -102,7 +102,8 @@ export class TesseractEngine implements OcrEngine {
     const worker = await this.start();
     const psm = PAGE_SEGMENTATION[options.layout ?? 'sparse'];
     if (psm !== this.psm) {
-      await worker.setParameters({ tessedit_pageseg_mode: psm });
+      // Our stacked lines are already dark on white: skip tesseract's second, inverted look at each line.
+      await worker.setParameters({ tessedit_pageseg_mode: psm, tessedit_do_invert: options.layout === 'lines' ? '0' : '1' });
       this.psm = psm;
     }
     const { data } = await worker.recognize(encodePgm(grey), {}, { text: false, blocks: true });

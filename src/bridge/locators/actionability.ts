@@ -137,12 +137,10 @@ export async function resolveLocator(context: BridgeContext, query: LocatorQuery
       if (goal === 'actionable' && look.chosen) {
         const { width, height } = context.session().framebuffer;
         const nearby = around(look.chosen.box, STILL_MARGIN_PX, { x: 0, y: 0, width, height });
-        if (!watch.changedSince(lookStarted, nearby) && (await watch.still(nearby, STILL_MS, deadline)) && !watch.changedSince(lookStarted, nearby)) {
-          return look.chosen;
-        }
         unstable = look.chosen;
-        if (Date.now() >= deadline) break;
-        continue; // it moved or changed while being checked: look again
+        if (!(await watch.still(nearby, STILL_MS, deadline))) break;
+        if (!watch.changedSince(lookStarted, nearby)) return look.chosen;
+        continue; // it changed since this look began, and has settled now: look again
       }
       unstable = undefined;
       // Nothing new can be found until the searched area repaints.

@@ -2,6 +2,7 @@ import { VNCInputError } from '../../errors.js';
 import type { Frame, Rect } from '../../rfb/framebuffer.js';
 import type { BridgeContext } from '../context.js';
 import { closestMatch, DEFAULT_SIMILARITY, findImage, loadImage, type ImageSource } from '../image-search.js';
+import { damageLog } from './damage-log.js';
 import type { Finder, FinderResult } from './finder.js';
 import { checkRegion, describeBox, readingOrder } from './geometry.js';
 import type { GetByImageOptions } from './types.js';
@@ -21,6 +22,8 @@ export class ImageFinder implements Finder {
   private readonly similarity: number;
   private readonly allowPlain: boolean | undefined;
   private needle: Promise<Frame> | undefined;
+  /** The last search, reused while nothing repainted where it looked (a search of a large screen takes a while). */
+  private last: { session: object; area: Rect; time: number; result: FinderResult } | undefined;
 
   constructor(context: BridgeContext, image: ImageSource, options: GetByImageOptions = {}) {
     this.context = context;
@@ -38,8 +41,13 @@ export class ImageFinder implements Finder {
     // Read (and checked) on first use only: a locator is lazy.
     this.needle ??= loadImage(this.image);
     const needle = await this.needle;
+    const session = this.context.session();
+    const log = damageLog(session);
+    const last = this.last;
+    if (last && last.session === session && sameRect(last.area, area) && !log.changedSince(last.time, area)) return last.result;
+    const time = Date.now();
     // The framebuffer itself: its fourth byte is not alpha, but the haystack's alpha is not read.
-    const screen = this.context.session().framebuffer as Frame;
+    const screen = session.framebuffer as Frame;
     if (needle.width > area.width || needle.height > area.height) {
       return { matches: [], seen: () => `the ${needle.width}x${needle.height} image is larger than the area searched, ${describeBox(area)}` };
     }
@@ -55,7 +63,13 @@ export class ImageFinder implements Finder {
       }
       return closest;
     };
-    return { matches, seen };
+    const result = { matches, seen };
+    this.last = { session, area: { ...area }, time, result };
+    return result;
   }
+}
+
+function sameRect(a: Rect, b: Rect): boolean {
+  return a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height;
 }
 

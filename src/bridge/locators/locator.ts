@@ -180,6 +180,12 @@ export class ScreenLocator {
     return match;
   }
 
+  /** @internal For the CLI: one look now (no strictness, no waiting), and what was seen, for messages. */
+  async lookNow(): Promise<{ matches: LocatorMatch[]; seen: () => string }> {
+    const look = await lookOnce(this.host.context, this.query, false);
+    return { matches: look.matches, seen: () => look.result.seen() };
+  }
+
   /**
    * @internal For expect matchers: waits (through the same routine as every action) until the
    * locator is visible, hidden, or matches a count; a VNCTimeoutError says what was seen.

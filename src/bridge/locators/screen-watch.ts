@@ -1,23 +1,19 @@
 import { VNCStateError } from '../../errors.js';
 import type { RFBClient } from '../../rfb/client.js';
 import type { Rect } from '../../rfb/framebuffer.js';
-import { intersects } from './geometry.js';
-
-/** How long repaints are remembered: longer than any one look at the screen takes. */
-const HISTORY_MS = 60_000;
+import { damageLog, type DamageLog } from './damage-log.js';
 
 /**
- * Remembers which parts of the screen were repainted when, from its creation until dispose():
- * "did this area change since t", "when did it last change", and waits for the next change.
+ * One wait's view of the screen's repaints (history from the session's DamageLog): "did this area
+ * change since t", "has it been still for a while", and sleeps that end at the next repaint, at a
+ * deadline, or when the session closes.
  */
 export class ScreenWatch {
-  readonly started = Date.now();
   private readonly session: RFBClient;
-  private readonly repaints: { time: number; rects: Rect[] }[] = [];
+  private readonly log: DamageLog;
   private readonly waiters = new Set<() => void>();
   private closed: unknown;
-  private readonly onUpdate = (rects: Rect[]) => this.record(rects);
-  private readonly onResize = () => this.record([{ x: 0, y: 0, width: Number.MAX_SAFE_INTEGER, height: Number.MAX_SAFE_INTEGER }]);
+  private readonly stopListening: () => void;
   private readonly onClosed = (error: unknown) => {
     this.closed = error ?? new VNCStateError('The bridge was disconnected while a locator was waiting.');
     this.wake();
@@ -25,22 +21,14 @@ export class ScreenWatch {
 
   constructor(session: RFBClient) {
     this.session = session;
-    session.on('update', this.onUpdate);
-    session.on('resize', this.onResize);
+    this.log = damageLog(session);
+    this.stopListening = this.log.onRepaint(() => this.wake());
     session.on('closed', this.onClosed);
   }
 
   dispose(): void {
-    this.session.off('update', this.onUpdate);
-    this.session.off('resize', this.onResize);
+    this.stopListening();
     this.session.off('closed', this.onClosed);
-    this.wake();
-  }
-
-  private record(rects: Rect[]): void {
-    const time = Date.now();
-    this.repaints.push({ time, rects });
-    while (this.repaints.length > 0 && this.repaints[0].time < time - HISTORY_MS) this.repaints.shift();
     this.wake();
   }
 
@@ -54,29 +42,24 @@ export class ScreenWatch {
 
   /** Whether anything inside `area` was repainted at or after `time`. */
   changedSince(time: number, area: Rect): boolean {
-    return this.repaints.some((repaint) => repaint.time >= time && repaint.rects.some((rect) => intersects(rect, area)));
-  }
-
-  /** The last time `area` was repainted, or when watching started (before that, nothing is known). */
-  lastChange(area: Rect): number {
-    for (let i = this.repaints.length - 1; i >= 0; i--) {
-      const repaint = this.repaints[i];
-      if (repaint.time < this.started) break;
-      if (repaint.rects.some((rect) => intersects(rect, area))) return repaint.time;
-    }
-    return this.started;
+    return this.log.changedSince(time, area);
   }
 
   /** Resolves true once `area` changed at or after `since`, false at `deadline`. */
   async changed(area: Rect, since: number, deadline: number): Promise<boolean> {
-    return this.until(() => this.changedSince(since, area), deadline);
+    for (;;) {
+      this.throwIfClosed();
+      if (this.changedSince(since, area)) return true;
+      if (Date.now() >= deadline) return false;
+      await this.sleepUntil(deadline);
+    }
   }
 
   /** Resolves true once `area` has not been repainted for `stillMs`, false at `deadline`. */
   async still(area: Rect, stillMs: number, deadline: number): Promise<boolean> {
     for (;;) {
       this.throwIfClosed();
-      const quietUntil = this.lastChange(area) + stillMs;
+      const quietUntil = this.log.lastChange(area) + stillMs;
       if (Date.now() >= quietUntil) return true;
       if (Date.now() >= deadline) return false;
       await this.sleepUntil(Math.min(quietUntil, deadline));
@@ -91,15 +74,6 @@ export class ScreenWatch {
       await this.sleepUntil(end, false);
     }
     this.throwIfClosed();
-  }
-
-  private async until(condition: () => boolean, deadline: number): Promise<boolean> {
-    for (;;) {
-      this.throwIfClosed();
-      if (condition()) return true;
-      if (Date.now() >= deadline) return false;
-      await this.sleepUntil(deadline);
-    }
   }
 
   /** Sleeps until `time`, or (when `wakeOnRepaint`) until the next repaint; always until a close. */
