@@ -235,18 +235,16 @@ export async function showKnownText(server: DisplayTarget, screen: KnownTextScre
   }
 }
 
-/** A GTK theme directory whose text is transparent (for the invisible rendering). */
-async function invisibleGtkTheme(dark: boolean): Promise<{ dataHome: string; name: string }> {
+/** A GTK theme directory: Adwaita (light or dark) plus `css`, with transparent text when `invisible`. */
+async function gtkTheme(dark: boolean, css: string, invisible: boolean): Promise<{ dataHome: string; name: string }> {
   const dataHome = await mkdtemp(join(tmpdir(), 'vnc-agent-gtk-'));
-  const name = 'NoText';
+  const name = 'TestScreen';
   await mkdir(join(dataHome, 'themes', name, 'gtk-3.0'), { recursive: true });
   const base = dark ? 'gtk-contained-dark.css' : 'gtk-contained.css';
-  await writeFile(
-    join(dataHome, 'themes', name, 'gtk-3.0', 'gtk.css'),
-    // The theme's own rules for views, entries and buttons are more specific than `*`: name them too.
-    `@import url("resource:///org/gtk/libgtk/theme/Adwaita/${base}");\n` +
-      '*, *:selected, *:hover, *:focus, label, button, button label, entry, entry text, .view, .view:selected, treeview.view, treeview.view:selected, treeview.view header button { color: transparent; caret-color: transparent; }\n',
-  );
+  // The theme's own rules for views, entries and buttons are more specific than `*`: name them too.
+  const hide =
+    '*, *:selected, *:hover, *:focus, label, button, button label, entry, entry text, .view, .view:selected, treeview.view, treeview.view:selected, treeview.view header button { color: transparent; caret-color: transparent; }\n';
+  await writeFile(join(dataHome, 'themes', name, 'gtk-3.0', 'gtk.css'), `@import url("resource:///org/gtk/libgtk/theme/Adwaita/${base}");\n${css}\n${invisible ? hide : ''}`);
   return { dataHome, name };
 }
 
@@ -257,6 +255,8 @@ export interface ZenityOptions {
   x: number;
   y: number;
   dark?: boolean;
+  /** Extra GTK CSS, e.g. coloured buttons. */
+  css?: string;
   timeoutMs?: number;
 }
 
@@ -264,7 +264,7 @@ export function zenityScreen(server: DisplayTarget, options: ZenityOptions): Kno
   return {
     layout: options.layout,
     show: async (invisible) => {
-      const theme = invisible ? await invisibleGtkTheme(options.dark ?? false) : undefined;
+      const theme = invisible || options.css ? await gtkTheme(options.dark ?? false, options.css ?? '', invisible) : undefined;
       const env: NodeJS.ProcessEnv = theme
         ? { XDG_DATA_HOME: theme.dataHome, GTK_THEME: theme.name }
         : { GTK_THEME: options.dark ? 'Adwaita:dark' : 'Adwaita' };
@@ -353,8 +353,9 @@ export interface NamedScreen {
 }
 
 /**
- * The standard sparse 1920×1080 test desktop: two xterms (bitmap and anti-aliased font), a GTK
- * question, a dark GTK list, a GTK entry and an Athena xmessage, side by side without overlapping.
+ * The standard sparse 1920×1080 test desktop: two xterms (bitmap and anti-aliased font), GTK
+ * questions (light, dark, coloured buttons), a dark GTK list, a GTK entry and two Athena
+ * xmessages, side by side without overlapping.
  */
 export function standardScreens(server: DisplayTarget): NamedScreen[] {
   return [
@@ -407,6 +408,30 @@ export function standardScreens(server: DisplayTarget): NamedScreen[] {
     {
       name: 'Athena xmessage',
       screen: xmessageScreen(server, { x: 760, y: 560, message: 'The file has been modified outside the editor.', buttons: ['Apply', 'Discard'] }),
+    },
+    {
+      name: 'GTK question (dark theme)',
+      screen: zenityScreen(server, {
+        x: 40,
+        y: 440,
+        dark: true,
+        args: ['--question', '--text', 'Delete the selected backup files permanently?', '--ok-label', 'Delete', '--cancel-label', 'Keep'],
+        layout: { lines: ['Delete the selected backup files permanently?', '[Keep] [Delete]'] },
+      }),
+    },
+    {
+      name: 'GTK coloured buttons',
+      screen: zenityScreen(server, {
+        x: 40,
+        y: 640,
+        css: 'button, button:hover { background-image: none; background-color: #1a73e8; color: #ffffff; border: none; border-radius: 6px; box-shadow: none; text-shadow: none; }',
+        args: ['--question', '--text', 'Upload failed: the server did not answer.', '--ok-label', 'Retry', '--cancel-label', 'Cancel', '--extra-button', 'Details'],
+        layout: { lines: ['Upload failed: the server did not answer.', '[Details] [Cancel] [Retry]'] },
+      }),
+    },
+    {
+      name: 'Athena xmessage (four buttons)',
+      screen: xmessageScreen(server, { x: 1320, y: 460, message: 'Quit without saving your work?', buttons: ['Yes', 'No', 'Cancel', 'Help'] }),
     },
   ];
 }

@@ -92,6 +92,21 @@ test.describe('normalising an area', () => {
     expect(at(5.9, 9)).toBe(0); // inside the first stroke
   });
 
+  test('an outline drawn around a label (an Athena oval button) is erased, the label kept', () => {
+    const image = canvas(60, 26);
+    outline(image, 2, 2, 50, 22, [0, 0, 0]);
+    word(image, 14, 8, 5);
+    const { image: out, scale } = normaliseArea(toGrey(image), 22);
+    const at = (x: number, y: number) => out.data[Math.floor(y * scale) * out.width + Math.floor(x * scale)];
+    expect(at(2.5, 12)).toBe(255); // the outline's left side
+    expect(at(25, 2.5)).toBe(255); // its top
+    expect(at(14.5, 10)).toBe(0); // the label's first stroke
+    // Scaled for the label alone, as if the outline had never been there.
+    const bare = canvas(60, 26);
+    word(bare, 14, 8, 5);
+    expect(scale).toBe(normaliseArea(toGrey(bare), 22).scale);
+  });
+
   test('dark text on a light background stays dark', () => {
     const image = canvas(60, 20, [250, 250, 250]);
     word(image, 5, 5, 4, [20, 20, 20]);

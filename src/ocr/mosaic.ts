@@ -9,6 +9,12 @@ import type { OcrBox, OcrWord } from './types.js';
 
 /** Pixels of context kept around each area (i-dots, accents, descenders cut by the edge map). */
 export const AREA_PADDING = 3;
+/**
+ * Text is enlarged so its x-height is about this many pixels (measured on the test screens: 11–13
+ * read best, 15 worse on bitmap fonts); without a measurable x-height, the line towards TARGET_LINE_HEIGHT.
+ */
+const TARGET_X_HEIGHT = 11;
+const MIN_X_HEIGHT = 4;
 /** Text lines are enlarged towards this height in pixels (measured: 20–30 read best, 34+ worse and slower). */
 const TARGET_LINE_HEIGHT = 24;
 const MAX_SCALE = 4;
@@ -49,8 +55,14 @@ export function normaliseArea(crop: GreyImage, lineHeight: number): { image: Gre
   const invert = light - background > background - dark;
   const ink = invert ? light : dark;
   const threshold = (background + ink) / 2;
-  const scale = Math.min(MAX_SCALE, Math.max(1, TARGET_LINE_HEIGHT / Math.max(MIN_LINE_HEIGHT, lineHeight)));
-  const big = upscaleGrey(crop, scale);
+  const isInkValue = (v: number) => (invert ? v > threshold : v < threshold);
+  const cleaned = removeOutlines(crop, isInkValue, background);
+  // Scaled by the x-height (ascenders and descenders vary from word to word, the x-height does not).
+  const xHeight = coreHeight(cleaned ?? crop, isInkValue);
+  const scale = xHeight
+    ? Math.min(MAX_SCALE, Math.max(1, TARGET_X_HEIGHT / Math.max(MIN_X_HEIGHT, xHeight)))
+    : Math.min(MAX_SCALE, Math.max(1, TARGET_LINE_HEIGHT / Math.max(MIN_LINE_HEIGHT, cleaned ? inkLineHeight(cleaned, isInkValue) ?? lineHeight : lineHeight)));
+  const big = upscaleGrey(cleaned ?? crop, scale);
   // Binarised after enlarging (smooth outlines); measured better than a contrast-stretched grey.
   const out = new Uint8Array(big.data.length);
   for (let i = 0; i < big.data.length; i++) {
@@ -60,6 +72,88 @@ export function normaliseArea(crop: GreyImage, lineHeight: number): { image: Gre
   const image = { width: big.width, height: big.height, data: out };
   removeBorderRemnants(image, scale);
   return { image, scale };
+}
+
+/**
+ * Erases outlines drawn around text (Athena's oval buttons, boxes around labels): connected ink
+ * nearly as tall as the area, at least half as wide as tall, and thin (under 30 % of its box
+ * filled). Returns a cleaned copy, or undefined when there was none.
+ */
+function removeOutlines(crop: GreyImage, isInk: (v: number) => boolean, background: number): GreyImage | undefined {
+  const { width, height, data } = crop;
+  const label = new Int32Array(width * height).fill(-1);
+  const stack: number[] = [];
+  let out: GreyImage | undefined;
+  for (let start = 0; start < data.length; start++) {
+    if (label[start] >= 0 || !isInk(data[start])) continue;
+    const pixels: number[] = [];
+    label[start] = start;
+    stack.push(start);
+    let x0 = width;
+    let y0 = height;
+    let x1 = 0;
+    let y1 = 0;
+    while (stack.length) {
+      const p = stack.pop()!;
+      pixels.push(p);
+      const x = p % width;
+      const y = (p - x) / width;
+      x0 = Math.min(x0, x);
+      x1 = Math.max(x1, x);
+      y0 = Math.min(y0, y);
+      y1 = Math.max(y1, y);
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = x + dx;
+          const ny = y + dy;
+          if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
+          const q = ny * width + nx;
+          if (label[q] < 0 && isInk(data[q])) {
+            label[q] = start;
+            stack.push(q);
+          }
+        }
+      }
+    }
+    const w = x1 - x0 + 1;
+    const h = y1 - y0 + 1;
+    if (h >= 0.7 * height && h >= 12 && w >= 0.5 * h && pixels.length <= 0.3 * w * h) {
+      out ??= { width, height, data: new Uint8Array(data) };
+      for (const p of pixels) out.data[p] = background;
+    }
+  }
+  return out;
+}
+
+/** Rows where ink is dense (at least half the densest row): about the x-height of a line of text. */
+function coreHeight(image: GreyImage, isInk: (v: number) => boolean): number | undefined {
+  const counts: number[] = [];
+  for (let y = 0; y < image.height; y++) {
+    let n = 0;
+    for (let x = 0; x < image.width; x++) if (isInk(image.data[y * image.width + x])) n++;
+    counts.push(n);
+  }
+  const max = Math.max(...counts);
+  if (max === 0) return undefined;
+  return counts.filter((n) => n >= max / 2).length;
+}
+
+/** Median height of the bands of rows with ink (for scaling once outlines are gone). */
+function inkLineHeight(image: GreyImage, isInk: (v: number) => boolean): number | undefined {
+  const bands: number[] = [];
+  let run = 0;
+  for (let y = 0; y <= image.height; y++) {
+    let any = false;
+    if (y < image.height) for (let x = 0; x < image.width && !any; x++) any = isInk(image.data[y * image.width + x]);
+    if (any) run++;
+    else if (run > 0) {
+      if (run >= 4) bands.push(run);
+      run = 0;
+    }
+  }
+  if (bands.length === 0) return undefined;
+  bands.sort((a, b) => a - b);
+  return bands[bands.length >> 1];
 }
 
 /** Whitens ink runs no glyph has: longer than 30 source pixels across, or nearly the crop's height down. */
