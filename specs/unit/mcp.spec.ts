@@ -6,7 +6,7 @@ import { expect, test } from '@playwright/test';
 import { isMcpCommand, MCP_USAGE, parseMcpCommandLine, type McpCommandLine } from '../../src/cli/mcp-args.js';
 import { UsageError } from '../../src/cli/args.js';
 import { isLoopbackBind } from '../../src/mcp/http.js';
-import { DEFAULT_SETTINGS, mappingFor, McpContext, scaleFrame, scaleOf, type McpTarget } from '../../src/mcp/index.js';
+import { DEFAULT_SETTINGS, instructionsFor, mappingFor, McpContext, scaleFrame, scaleOf, toolsFor, type McpTarget } from '../../src/mcp/index.js';
 
 function frame(width: number, height: number, pixels: number[][]): { width: number; height: number; data: Buffer } {
   return { width, height, data: Buffer.from(pixels.flatMap(([r, g, b]) => [r, g, b, 255])) };
@@ -92,6 +92,21 @@ test.describe('vnc-agent mcp command line', () => {
     expect(usage(['mcp', '--read-only', '--read-only'])).toBe('option --read-only is given twice');
     expect(usage(['mcp', '--button', 'left'])).toMatch(/^option --button does not apply to mcp \(it is for click, drag\b/);
     expect(usage(['mcp', '--hots', 'x'])).toBe('unknown option --hots (did you mean --host?)');
+  });
+});
+
+test.describe('tools and instructions', () => {
+  const target = (name: string): McpTarget => ({ name, description: 'tcp 127.0.0.1:5901', connect: () => Promise.reject(new Error('not in this test')) });
+
+  test('read-only serves and mentions only the looking tools; the target tools come with several targets', () => {
+    const readOnly = new McpContext([target('vm')], { ...DEFAULT_SETTINGS, readOnly: true });
+    expect(toolsFor(readOnly).map((tool) => tool.name).sort()).toEqual(['clipboard_get', 'cursor_position', 'find_text', 'read_text', 'screenshot', 'wait']);
+    expect(instructionsFor(readOnly)).toContain('This server is read-only');
+    expect(instructionsFor(readOnly)).not.toMatch(/click_text|After each action|click into a field/);
+    const two = new McpContext([target('a'), target('b')], DEFAULT_SETTINGS);
+    expect(toolsFor(two).map((tool) => tool.name)).toEqual(expect.arrayContaining(['list_targets', 'use_target', 'click_text', 'type']));
+    expect(instructionsFor(two)).toContain('There are 2 desktops (list_targets); use_target switches between them. Now using a.');
+    expect(instructionsFor(new McpContext([target('a')], { ...DEFAULT_SETTINGS, screenshotAfterAction: false }))).toContain('Actions return without a screenshot');
   });
 });
 

@@ -30,15 +30,23 @@ export function instructionsFor(context: McpContext): string {
   const lines = [
     'This server operates a remote desktop over VNC, the way a person at its screen would.',
     `Start with screenshot. Screenshots are scaled so their long edge is at most ${settings.maxSize} px; every x, y you pass is in the pixel space of the last screenshot, and the server maps it to the real screen.`,
-    settings.screenshotAfterAction
-      ? `After each action (click, type, key, …) the server waits until the screen has been still for ${settings.stillMs} ms (at most ${settings.settleTimeoutMs} ms) and returns a fresh screenshot, so there is no need to sleep or to take another one. Use wait for slower changes (a program starting).`
-      : 'Actions return without a screenshot: call screenshot (or wait with until_still) to see their effect.',
-    'The keyboard goes to whatever has the focus: click into a field before typing.',
-    'read_text, find_text and click_text read the screen by OCR: find_text gives the box and centre of a label, click_text clicks it.',
-    'If the connection is lost, the tool call says so and the next call connects again.',
   ];
+  if (settings.readOnly) {
+    lines.push(
+      'This server is read-only: it can look (screenshot, wait, read_text, find_text, clipboard_get) but not click or type.',
+      'read_text and find_text read the screen by OCR; find_text gives the box and centre of a label.',
+    );
+  } else {
+    lines.push(
+      settings.screenshotAfterAction
+        ? `After each action (click, type, key, …) the server waits until the screen has been still for ${settings.stillMs} ms (at most ${settings.settleTimeoutMs} ms) and returns a fresh screenshot, so there is no need to sleep or to take another one. Use wait for slower changes (a program starting).`
+        : 'Actions return without a screenshot: call screenshot (or wait with until_still) to see their effect.',
+      'The keyboard goes to whatever has the focus: click into a field before typing.',
+      'read_text, find_text and click_text read the screen by OCR: find_text gives the box and centre of a label, click_text clicks it.',
+    );
+  }
+  lines.push('If the connection is lost, the tool call says so and the next call connects again.');
   if (context.targets.length > 1) lines.push(`There are ${context.targets.length} desktops (list_targets); use_target switches between them. Now using ${context.target.name}.`);
-  if (settings.readOnly) lines.push('This server is read-only: it can look (screenshot, wait, read_text, find_text, clipboard_get) but not click or type.');
   return lines.join('\n');
 }
 
