@@ -14,10 +14,17 @@ import { findTarget, loadTargetsFile } from './targets.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** The picture and input settings the command line overrides. */
-function overrides(globals: GlobalOptions): Pick<VNCAgentBridgeOptions, 'encodings' | 'quality' | 'compressionLevel' | 'shared'> {
+/**
+ * A server that stops answering without closing (a network cut) ends the session after this long,
+ * so the next tool call connects again instead of acting on a frozen picture.
+ */
+const STALL_TIMEOUT_MS = 30_000;
+
+/** The picture and input settings the command line overrides, and the stall detection a long-lived server needs. */
+function overrides(globals: GlobalOptions): Pick<VNCAgentBridgeOptions, 'encodings' | 'quality' | 'compressionLevel' | 'shared' | 'stallTimeoutMs'> {
   return {
     shared: globals.shared,
+    stallTimeoutMs: STALL_TIMEOUT_MS,
     ...(globals.encodings ? { encodings: globals.encodings } : {}),
     ...(globals.quality !== undefined ? { quality: globals.quality } : {}),
     ...(globals.compressionLevel !== undefined ? { compressionLevel: globals.compressionLevel } : {}),
