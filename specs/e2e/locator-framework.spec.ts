@@ -15,8 +15,9 @@ import { defineConfig } from '@playwright/test';
 import { vncProjects } from 'vnc-agent-bridge/test';
 export default defineConfig({
   testDir: '.',
-  timeout: 60_000,
-  expect: { timeout: 5000 },
+  timeout: 90_000,
+  // The first OCR reading loads the engine: seconds on a busy machine.
+  expect: { timeout: 20_000 },
   use: {
     launchOptions: {
       executablePath: '/usr/bin/chromium',
@@ -50,6 +51,15 @@ test('image locator', async ({ vnc }) => {
   await expect(picture).toBeHidden();
   await expect(picture).not.toBeVisible();
   await expect(picture).toHaveCount(0);
+});
+
+test('text locator', async ({ vnc }) => {
+  await vnc.mouse.move(300, 200);
+  await vnc.keyboard.type("clear; printf '%s %s\\\\n' Inline works\\n");
+  await expect(vnc).toShowText('Inline works');
+  await expect(vnc.getByText('Inline works')).toHaveCount(1);
+  await vnc.getByText('Inline works').hover();
+  await expect(vnc).not.toShowText('Nowhere to be seen', { timeout: 500 });
 });
 
 test('image locator failure', async ({ vnc }) => {
@@ -105,6 +115,12 @@ test('locator steps, screen matchers, and web matchers side by side', async () =
     expect(hover, stepTitles(steps).join('\n')).toBeDefined();
     expect(stepTitles(hover!.steps ?? []).filter((title) => /^(mouse|keyboard|screen)\./.test(title))).toEqual([]);
     expect(stepTitles(steps).filter((title) => title.startsWith('getByImage('))).toEqual([`getByImage(${JSON.stringify(picture)}).hover()`]);
+
+    // Text: the OCR path through the built package; one step for the action.
+    expect(run.spec('text locator').tests[0].status, errorsOf('text locator')).toBe('expected');
+    const textSteps = stepTitles(run.spec('text locator').tests[0].results[0].steps);
+    expect(textSteps).toContain('getByText("Inline works").hover()');
+    expect(textSteps.filter((title) => title.startsWith('mouse.'))).toEqual(['mouse.move(300, 200)']);
 
     // A failed screen assertion says what was looked for and the closest place seen.
     expect(run.spec('image locator failure').tests[0].status).toBe('unexpected');

@@ -7,6 +7,7 @@
  */
 import { VNCAgentBridge, VNCInputError, VNCTimeoutError, type Rect } from '../../src/index.js';
 import { expect } from '../../src/test/index.js';
+import { xdotool } from '../support/desktop.js';
 import { test } from '../support/fixtures.js';
 import { delay } from '../support/processes.js';
 import { showKnownText, xmessageScreen, zenityScreen, type ShownWindow } from '../support/text-screens.js';
@@ -75,6 +76,22 @@ test('a button that appears after 1.5 s is clicked with no wait in the spec', as
   const xmessage = await late;
   expect(await exitOf(xmessage)).toBe(102);
   expect(xmessage.stdout()).toBe('Install\n');
+});
+
+test('a dialog that is still sliding is clicked where it comes to rest, not where it was first seen', async ({ xvnc }) => {
+  const xmessage = await shown(xmessageScreen(xvnc, { message: 'Moving target', buttons: ['Stay', 'Discard'], x: 100, y: 120 }).show(false));
+  // Slide the window 600 px to the right in 30 steps, 60 ms apart, while the locator looks for the button.
+  const sliding = (async () => {
+    for (let step = 1; step <= 30; step++) {
+      await xdotool(xvnc, ['windowmove', String(xmessage.windowId), String(100 + step * 20), '120']);
+      await delay(60);
+    }
+  })();
+  const match = await vnc.getByText('Discard').within({ x: 0, y: 60, width: 1280, height: 200 }).click();
+  await sliding;
+  expect(match.box.x).toBeGreaterThan(600); // found at its final place (it started near x = 150)
+  expect(await exitOf(xmessage)).toBe(102);
+  expect(xmessage.stdout()).toBe('Discard\n');
 });
 
 test('toHaveCount(2) for a word shown twice; two matches without nth/first are a VNCInputError with both boxes', async ({ xvnc }) => {

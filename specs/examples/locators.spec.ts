@@ -4,6 +4,8 @@
  */
 import { expect, test } from '../../fixtures/vnc.js';
 
+/** The terminal (reading a part of the screen is faster than reading all of it). */
+const TERMINAL = { x: 40, y: 40, width: 640, height: 420 };
 /** Where the dialog below opens: below the terminal, so its words are not confused with the command line's. */
 const DIALOG_AREA = { x: 400, y: 480, width: 600, height: 250 };
 
@@ -12,8 +14,8 @@ test('a command that takes a moment: wait for its output by text', async ({ vnc 
   await vnc.keyboard.type('clear\n');
   // printf builds the words, so the command line itself does not show "Build finished".
   await vnc.keyboard.type("sleep 1; printf '%s %s\\n' Build finished\n");
-  await expect(vnc.getByText('Build finished')).toBeVisible();
-  await expect(vnc).toShowText('Build finished');
+  await expect(vnc.getByText('Build finished', { region: TERMINAL })).toBeVisible();
+  await expect(vnc).toShowText('Build finished', { region: TERMINAL });
 });
 
 test('click a dialog button by its label; the dialog goes away', async ({ vnc }) => {
