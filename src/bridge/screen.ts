@@ -30,6 +30,11 @@ export interface WaitForStableOptions extends CaptureOptions {
   timeoutMs?: number;
 }
 
+export interface ReadTextOptions extends CaptureOptions {
+  /** Bound on the recognition, in ms (the first read also loads the engine). Default: the bridge's timeout. */
+  timeoutMs?: number;
+}
+
 /** A word read from the screen. */
 export interface ScreenWord {
   text: string;
@@ -70,17 +75,21 @@ export class Screen {
    * The text on the screen (or in `region`), in reading order: one line of text per row, lines
    * joined by `\n`. The first read loads the OCR engine; later reads only re-read what changed.
    */
-  async text(options: CaptureOptions = {}): Promise<string> {
-    const words = await readWords(this.context, this.checkRegion(options.region));
+  async text(options: ReadTextOptions = {}): Promise<string> {
+    const words = await readWords(this.context, this.checkRegion(options.region), this.readTimeout(options, 'screen.text'));
     return linesOfText(words)
       .map((line) => line.text)
       .join('\n');
   }
 
   /** The words on the screen (or in `region`) with their boxes, in reading order. */
-  async words(options: CaptureOptions = {}): Promise<ScreenWord[]> {
-    const words = await readWords(this.context, this.checkRegion(options.region));
+  async words(options: ReadTextOptions = {}): Promise<ScreenWord[]> {
+    const words = await readWords(this.context, this.checkRegion(options.region), this.readTimeout(options, 'screen.words'));
     return linesOfText(words).flatMap((row, line) => row.words.map(({ text, box, confidence }) => ({ text, box, confidence, line })));
+  }
+
+  private readTimeout(options: ReadTextOptions, what: string): number {
+    return checkTimeout(options.timeoutMs ?? this.context.timeoutMs, what);
   }
 
   private checkRegion(region: Rect | undefined): Rect {

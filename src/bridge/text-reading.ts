@@ -3,7 +3,7 @@
  * closed when the session ends. Damage events say whether anything changed in the region since the
  * last read, so polling a still screen costs no capture at all.
  */
-import { VNCStateError } from '../errors.js';
+import { VNCStateError, VNCTimeoutError } from '../errors.js';
 import { TesseractEngine, TextReader, type OcrEngine, type OcrWord } from '../ocr/index.js';
 import type { RFBClient } from '../rfb/client.js';
 import type { Rect } from '../rfb/framebuffer.js';
@@ -51,11 +51,34 @@ function textFor(session: RFBClient, engine: OcrEngine | undefined): SessionText
   return state;
 }
 
+/** Rejects with a VNCTimeoutError when `work` takes longer than `timeoutMs` (the recognition itself runs on). */
+function bounded<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new VNCTimeoutError(
+            `Reading the screen text took longer than ${timeoutMs} ms (the first read also loads the OCR engine). Pass a larger timeoutMs, read a smaller region, or raise the bridge's timeoutMs.`,
+            timeoutMs,
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The words on the screen (or in `region`), boxes in screen coordinates, lines in reading order.
- * The region must already be checked against the screen (Screen.checkRegion).
+ * The region must already be checked against the screen (Screen.checkRegion). Bounded by
+ * `timeoutMs` (default: the bridge's timeout): a VNCTimeoutError when recognition takes longer.
  */
-export async function readWords(context: BridgeContext, region?: Rect): Promise<OcrWord[]> {
+export function readWords(context: BridgeContext, region?: Rect, timeoutMs = context.timeoutMs): Promise<OcrWord[]> {
+  return bounded(readWordsNow(context, region), timeoutMs);
+}
+
+async function readWordsNow(context: BridgeContext, region?: Rect): Promise<OcrWord[]> {
   const session = context.session();
   const { width, height } = session.framebuffer;
   const area = region ?? { x: 0, y: 0, width, height };

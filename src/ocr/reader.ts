@@ -32,8 +32,12 @@ export interface TextReaderStats {
 /** Words of one area with boxes relative to the area's padded crop; `line` counts from 0 inside the area. */
 type AreaWords = OcrWord[];
 
-/** Words that are only border or noise marks, when the engine is unsure of them. */
-const NOISE = /^[|\\/_\-—–~.,:;'"`()[\]{}<>=+*^°©®]+$/;
+/**
+ * What an unsure engine makes of icons, borders and dots: words without a letter or digit, and
+ * lone characters. Dropped below NOISE_CONFIDENCE.
+ */
+const NOISE = /^(?:[^\p{L}\p{N}]+|.)$/u;
+const NOISE_CONFIDENCE = 70;
 
 export class TextReader {
   private readonly engine: OcrEngine;
@@ -140,7 +144,7 @@ export class TextReader {
       const read = await this.engine.read(greyToRgba(mosaic.image), { layout: 'lines' });
       this.stats.engineMs += performance.now() - started;
       splitMosaicWords(mosaic, read).forEach((slotWords, i) => {
-        const kept = slotWords.filter((w) => !(NOISE.test(w.text) && w.confidence < 70));
+        const kept = slotWords.filter((w) => !(NOISE.test(w.text) && w.confidence < NOISE_CONFIDENCE));
         const lineIds = [...new Set(kept.map((w) => w.line))].sort((a, b) => a - b);
         this.cache.set(keys[offset + i], kept.map((w) => ({ ...w, line: lineIds.indexOf(w.line) })));
       });
