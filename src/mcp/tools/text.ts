@@ -31,11 +31,14 @@ export const readText = defineTool({
   name: 'read_text',
   title: 'Read text',
   description: `The text on the screen (or in a region), in reading order, one line per row of text. ${OCR_NOTE} ${COORDINATES_NOTE}`,
-  schema: { region },
+  schema: {
+    region,
+    timeout_ms: z.number().min(1).max(120_000).default(30_000).describe('Give up reading after this long (default 30 000 ms; the first read loads the engine).'),
+  },
   readOnly: true,
   async handle(context, args) {
     const bridge = await context.bridge();
-    const text = await bridge.screen.text({ region: screenRegion(context, bridge, args.region) });
+    const text = await bridge.screen.text({ region: screenRegion(context, bridge, args.region), timeoutMs: args.timeout_ms });
     const lines = text === '' ? ['(no text was read there)'] : [text];
     return { lines, log: `read_text ${text.split('\n').filter(Boolean).length} lines` };
   },
