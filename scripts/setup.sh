@@ -28,6 +28,8 @@ declare -A PACKAGES=(
   [zenity]=zenity
   [xmessage]=x11-utils
   [fc-list]=fontconfig
+  [display]=imagemagick
+  [chromium]=chromium
 )
 missing=()
 for command in "${!PACKAGES[@]}"; do

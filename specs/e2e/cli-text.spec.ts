@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { xdotool } from '../support/desktop.js';
 import { expect, test } from '../support/fixtures.js';
 import { delay, run } from '../support/processes.js';
 import { xmessageScreen, type ShownWindow } from '../support/text-screens.js';
@@ -26,8 +27,9 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
-test.afterEach(async () => {
+test.afterEach(async ({ xvnc }) => {
   for (const window of windows.splice(0)) await window.stop();
+  await xdotool(xvnc, ['mousemove', '1270', '790']); // leave no button highlighted under the pointer
 });
 
 function cli(port: number, args: string[]) {

@@ -173,21 +173,27 @@ test('updates keep arriving while a 1080p recognition runs (the engine works off
   }
 });
 
-test('an engine passed as `ocr` is used instead of tesseract.js, with the screen and region it is given', async ({ desktop }) => {
-  const calls: { width: number; height: number; region?: OcrReadOptions['region'] }[] = [];
+test('an engine passed as `ocr` is used instead of tesseract.js: it is given the stacked text areas and its words come back in screen coordinates', async ({ desktop }) => {
+  const calls: { width: number; height: number; layout?: OcrReadOptions['layout'] }[] = [];
   const engine: OcrEngine = {
     name: 'fake',
     async read(image: OcrImage, options: OcrReadOptions = {}): Promise<OcrWord[]> {
-      calls.push({ width: image.width, height: image.height, region: options.region });
+      calls.push({ width: image.width, height: image.height, layout: options.layout });
       return [{ text: 'FAKE', line: 0, confidence: 99, box: { x: 16, y: 16, width: 40, height: 10 } }];
     },
     async close() {},
   };
   const other = await new VNCAgentBridge({ host: desktop.server.host, port: desktop.server.port, ocr: engine }).connect();
   try {
-    const text = await other.screen.text({ region: desktop.windows.get('GTK entry')!.geometry });
-    expect(calls.length).toBeGreaterThan(0);
-    expect(text).toContain('FAKE');
+    const entry = desktop.windows.get('GTK entry')!.geometry;
+    const words = await other.screen.words({ region: entry });
+    expect(calls).toHaveLength(1);
+    expect(calls[0].layout).toBe('lines');
+    // The engine's word at (16, 16) of the stack is in its first area: the dialog's first line.
+    expect(words.map((w) => w.text)).toEqual(['FAKE']);
+    const firstLine = desktop.windows.get('GTK entry')!.words[0].box;
+    expect(words[0].box.y).toBeGreaterThanOrEqual(entry.y);
+    expect(Math.abs(words[0].box.y - firstLine.y)).toBeLessThanOrEqual(6);
   } finally {
     await other.disconnect();
   }

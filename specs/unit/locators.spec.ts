@@ -167,6 +167,13 @@ test.describe('a text locator', () => {
     expect(error.message).toContain('it matched only 1 place(s), (100, 50, 40×14) "Save", so .nth(2) has nothing to pick.');
   });
 
+  test('one place matched twice (overlapping runs of words) counts once', async () => {
+    const { screen, byText } = setup();
+    screen.show({ text: 'Save', box: { x: 100, y: 50, width: 40, height: 14 } }, { text: 'Save as', box: { x: 100, y: 50, width: 70, height: 14 } });
+    expect(await byText('Save').count()).toBe(1);
+    await byText('Save').click();
+  });
+
   test('within and region read only that part of the screen', async () => {
     const { screen, byText } = setup();
     screen.show(SAVE);

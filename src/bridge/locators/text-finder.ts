@@ -35,6 +35,13 @@ function centreInside(box: Rect, area: Rect): boolean {
   return x >= area.x && x < area.x + area.width && y >= area.y && y < area.y + area.height;
 }
 
+/** Two boxes for one place (the same words matched twice): they overlap by more than half the smaller one. */
+function sameSpot(a: Rect, b: Rect): boolean {
+  const width = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const height = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  return width > 0 && height > 0 && 2 * width * height > Math.min(a.width * a.height, b.width * b.height);
+}
+
 /** Finds text read by OCR: every run of words matching the query, in reading order. */
 export class TextFinder implements Finder {
   readonly title: string;
@@ -64,7 +71,8 @@ export class TextFinder implements Finder {
       .findText(words, this.query, { exact: this.exact })
       .filter((found) => centreInside(found.box, area))
       .map((found) => ({ box: { ...found.box }, text: found.text, confidence: found.confidence }))
-      .sort((a, b) => readingOrder(a.box, b.box));
+      .sort((a, b) => readingOrder(a.box, b.box))
+      .filter((match, index, all) => !all.slice(0, index).some((earlier) => sameSpot(earlier.box, match.box)));
     const seen = () => {
       const inside = words.filter((word) => centreInside(word.box, area));
       if (inside.length === 0) return `no text was read in ${describeBox(area)}`;
