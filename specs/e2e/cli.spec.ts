@@ -23,6 +23,7 @@ import {
 } from '../support/desktop.js';
 import { expect, test, XVNC_PASSWORD } from '../support/fixtures.js';
 import { delay, freePort, run, startProcess, stopProcess, track, type RunResult } from '../support/processes.js';
+import { watchRootButtons } from '../support/x-events.js';
 import { DEFAULT_BACKGROUND, startXvnc, type XvncServer } from '../support/xvnc.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -88,25 +89,6 @@ function makeCli(stateDir: string): Cli {
     };
   };
   return cli;
-}
-
-/** Button events the X server delivered to the root window, as "press 1 @100,100". */
-async function watchRootButtons(server: DisplayTarget) {
-  const xev = startProcess('xev', ['-root', '-event', 'button'], { env: server.env });
-  await delay(300);
-  const parse = () =>
-    [...xev.log().matchAll(/Button(Press|Release) event.*?root:\((\d+),(\d+)\).*?button (\d+)/gs)].map(
-      (m) => `${m[1] === 'Press' ? 'press' : 'release'} ${m[4]} @${m[2]},${m[3]}`,
-    );
-  return {
-    async events(expectedCount: number): Promise<string[]> {
-      const deadline = Date.now() + 5000;
-      while (parse().length < expectedCount && Date.now() < deadline) await delay(50);
-      await delay(100);
-      return parse();
-    },
-    stop: () => stopProcess(xev, 2000),
-  };
 }
 
 /** Expects a failure reported in one or two lines, without a stack trace. */

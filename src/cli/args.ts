@@ -1102,6 +1102,7 @@ export function helpText(version: string, topic?: CommandName): string {
     '       vnc-agent --target NAME [--config FILE] [options] COMMAND [arguments]',
     '       vnc-agent targets [--config FILE] [--json]',
     '       vnc-agent show-trace FILE [--serve] [--port N] [--no-open]   (a test\'s vnc-trace.zip; show-trace --help)',
+    '       vnc-agent mcp [connection options | --targets FILE] [--http PORT] [--read-only]   (an MCP server for AI agents; vnc-agent mcp --help)',
     '       (options include --encodings LIST, --quality lossless|0..9 and --compression 0..9)',
     '',
     'Commands:',

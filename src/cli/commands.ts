@@ -291,7 +291,7 @@ function describeTargetSource(target: TargetConfig): string {
 }
 
 /** The --ca-file's text; a file that cannot be read is a CliError that says why. */
-async function readCaFile(path: string): Promise<string> {
+export async function readCaFile(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
@@ -305,7 +305,7 @@ async function readCaFile(path: string): Promise<string> {
 }
 
 /** The TCP or (with --url) WebSocket connection the options describe. */
-async function makeConnection(globals: GlobalOptions, certificatePem: string | undefined): Promise<VNCConnection> {
+export async function makeConnection(globals: GlobalOptions, certificatePem: string | undefined): Promise<VNCConnection> {
   const { host, port, password, username, websocket } = globals;
   const verifySsl = globals.insecure ? false : undefined;
   if (!websocket) return new TCPVNCConnection({ host, port, password, username, certificatePem, verifySsl });

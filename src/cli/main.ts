@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { helpText, parseCommandLine, UsageError, type ParseResult } from './args.js';
 import { RUNNERS, runnerName, type CliContext } from './dispatch.js';
+import { isMcpCommand } from './mcp-args.js';
 import { formatError, formatUsageError } from './output.js';
 
 export const EXIT_OK = 0;
@@ -37,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
     const interrupted = new Promise<void>((done) => ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => done())));
     return runShowTrace(argv.slice(1), { stdout: (text) => void process.stdout.write(text), stderr: (text) => void process.stderr.write(text), env, interrupted });
   }
+  // `vnc-agent mcp` serves until its client leaves; its code (and the MCP SDK) loads only for it.
+  if (isMcpCommand(argv)) return (await import('./mcp.js')).runMcp(argv, env, packageVersion());
   let parsed: ParseResult;
   try {
     parsed = parseCommandLine(argv, env);
