@@ -142,6 +142,7 @@ test.describe('vnc-agent: reading the desktop', () => {
         securityTypeName: 'None (1)',
         remote: `127.0.0.1:${server.port}`,
         extendedClipboard: true,
+        canResize: true,
       });
     } finally {
       await server.stop();

@@ -561,17 +561,15 @@ test.describe('findImage', () => {
     expect(findImage(dotted, dot)).toMatchObject({ x: 40, y: 60, similarity: 1 });
   });
 
-  test('flat needles on flat screens (allowPlain): many exact matches stay fast', () => {
+  test('flat needles on flat screens (allowPlain): every one of many exact matches is found', () => {
     const scene = solid(800, 600, [255, 255, 255]);
     const blank = solid(40, 20, [255, 255, 255]);
-    const started = performance.now();
     expect(findImage(scene, blank, { allowPlain: true })).toEqual({ x: 0, y: 0, width: 40, height: 20, similarity: 1 });
     const all = findImage(scene, blank, { all: true, allowPlain: true });
     expect(all).toHaveLength(20 * 30);
-    expect(performance.now() - started).toBeLessThan(2000);
   });
 
-  test('a 50×30 needle on a 1920×1080 desktop is found well under a second', () => {
+  test('a 50×30 needle on a 1920×1080 desktop: found where it is, null where it is not (timings as annotations; speed is in the bench)', () => {
     const screen = desktop(11);
     const timings: string[] = [];
     const time = <T>(label: string, run: () => T): T => {
@@ -597,7 +595,6 @@ test.describe('findImage', () => {
     paste(withSparse, sparse, 1500, 700);
     expect(time('sparse text, present', () => findImage(withSparse, sparse))).toMatchObject({ x: 1500, y: 700, similarity: 1 });
     test.info().annotations.push({ type: 'timing', description: timings.join('; ') });
-    for (const line of timings) expect(Number(/: ([\d.]+) ms/.exec(line)![1]), line).toBeLessThan(1000);
   });
 
   test('loadImage takes frames, PNG bytes and PNG files', async () => {

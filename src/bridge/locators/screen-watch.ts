@@ -55,11 +55,16 @@ export class ScreenWatch {
     }
   }
 
-  /** Resolves true once `area` has not been repainted for `stillMs`, false at `deadline`. */
-  async still(area: Rect, stillMs: number, deadline: number): Promise<boolean> {
+  /**
+   * Resolves true once `area` has not been repainted for `stillMs`, counted from `from` at the
+   * earliest, false at `deadline`. Counting from now (the default) means really watching for that
+   * long: repaints still queued on the socket while a long look kept the thread busy get recorded
+   * before the answer, so a target that moved during the look is not taken for still.
+   */
+  async still(area: Rect, stillMs: number, deadline: number, from = Date.now()): Promise<boolean> {
     for (;;) {
       this.throwIfClosed();
-      const quietUntil = this.log.lastChange(area) + stillMs;
+      const quietUntil = Math.max(this.log.lastChange(area), from) + stillMs;
       if (Date.now() >= quietUntil) return true;
       if (Date.now() >= deadline) return false;
       await this.sleepUntil(Math.min(quietUntil, deadline));
