@@ -9,6 +9,7 @@
  */
 import { deflateSync } from 'node:zlib';
 import { VNCInputError } from '../errors.js';
+import { PNG_SIGNATURE as SIGNATURE, pngChunk as chunk } from '../rfb/encodings/png.js';
 import type { Frame, Rect } from '../rfb/framebuffer.js';
 
 export interface ApngOptions {
@@ -16,34 +17,6 @@ export interface ApngOptions {
   loops?: number;
   /** Deflate level, 1 (fastest) to 9 (smallest). Default 6. */
   level?: number;
-}
-
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-const CRC_TABLE = (() => {
-  const table = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c;
-  }
-  return table;
-})();
-
-/** CRC-32 as PNG uses it (zlib.crc32 needs Node 20.15). */
-export function crc32(...parts: Uint8Array[]): number {
-  let crc = -1;
-  for (const part of parts) for (let i = 0; i < part.length; i++) crc = CRC_TABLE[(crc ^ part[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ -1) >>> 0;
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const tail = Buffer.alloc(4);
-  tail.writeUInt32BE(crc32(head.subarray(4), data), 0);
-  return Buffer.concat([head, data, tail]);
 }
 
 /** A delay in milliseconds as the fraction fcTL stores (16-bit numerator and denominator). */

@@ -4,6 +4,7 @@
  */
 import { ClientMessage, Limits, QEMUClientMessage } from './constants.js';
 import { PIXEL_FORMAT_BYTES, type PixelFormat, writePixelFormat } from './pixel-format.js';
+import type { DesktopScreen } from './encodings/desktop-size.js';
 
 export function protocolVersionMessage(version: '3.3' | '3.7' | '3.8'): Buffer {
   return Buffer.from(`RFB 003.00${version.slice(2)}\n`, 'latin1');
@@ -96,21 +97,11 @@ export function clientFence(flags: number, payload: Uint8Array): Buffer {
   return bytes;
 }
 
-/** One screen of a SetDesktopSize layout. */
-export interface ScreenLayout {
-  id: number;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  flags: number;
-}
-
 /**
  * SetDesktopSize (rfbproto): 251, padding, u16 width, u16 height, u8 screen count, padding, then
  * per screen u32 id, u16 x, y, width, height, u32 flags.
  */
-export function setDesktopSize(width: number, height: number, screens: readonly ScreenLayout[]): Buffer {
+export function setDesktopSize(width: number, height: number, screens: readonly DesktopScreen[]): Buffer {
   const bytes = Buffer.alloc(8 + 16 * screens.length);
   bytes[0] = ClientMessage.SetDesktopSize;
   bytes.writeUInt16BE(width, 2);

@@ -4,7 +4,8 @@
  */
 import type { Frame } from '../rfb/framebuffer.js';
 import type { FrameId, TraceFrameInfo } from './format.js';
-import { encodePngAsync, frameId } from './png-async.js';
+import { encodePngAsync } from '../bridge/png.js';
+import { frameId } from './frame-id.js';
 
 /** Who added a frame first: budgets are kept per purpose. */
 export type FramePurpose = 'action' | 'filmstrip';

@@ -9,7 +9,7 @@ import type { VNCAgentBridge } from '../bridge/bridge.js';
 import type { Frame, Rect } from '../rfb/framebuffer.js';
 import { FrameStore, type FramePurpose } from './frame-store.js';
 import { framePath, TRACE_FORMAT, TRACE_JSON, TRACE_VERSION, type FrameId, type TraceAction, type TraceActionKind, type TraceFile, type TraceFilmstripFrame } from './format.js';
-import { frameId } from './png-async.js';
+import { frameId } from './frame-id.js';
 import { writeZip } from './zip.js';
 
 export interface TraceRecorderOptions {

@@ -3,7 +3,7 @@
  * already deflated and the JSON is small, so storing keeps the writer tiny and lets the viewer
  * read entries in the browser without an inflater. Any zip tool opens it.
  */
-import { crc32 } from '../bridge/apng.js';
+import { crc32 } from '../rfb/encodings/png.js';
 import { VNCInputError } from '../errors.js';
 
 export interface ZipEntry {

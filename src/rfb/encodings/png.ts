@@ -28,13 +28,13 @@ export const PNG_DEFLATE_LEVEL = 1;
 /** Most pixels a PNG may have to be encoded or decoded here (16384 × 16384: 1 GiB of RGBA). */
 export const MAX_PNG_PIXELS = 16384 * 16384;
 
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const FILTER_UP = 2;
 
 let crcTable: Uint32Array | undefined;
 
-/** CRC-32 of a chunk: zlib's own where Node has it (20.15 and later), else a table. */
-function crc32(data: Uint8Array): number {
+/** CRC-32 as PNG and ZIP use it: zlib's own where Node has it (20.15 and later), else a table. */
+export function crc32(data: Uint8Array): number {
   const native = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
   if (native) return native(data);
   if (!crcTable) {
@@ -50,7 +50,8 @@ function crc32(data: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-function chunk(type: string, body: Uint8Array): Buffer {
+/** One PNG chunk: length, type, body, CRC. */
+export function pngChunk(type: string, body: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(12 + body.length);
   out.writeUInt32BE(body.length, 0);
   out.write(type, 4, 'latin1');
@@ -143,7 +144,7 @@ function header(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // RGB
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr)]);
+  return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr)]);
 }
 
 const DEFLATE_OPTIONS: zlib.ZlibOptions = { level: PNG_DEFLATE_LEVEL, memLevel: 9 };
@@ -155,7 +156,7 @@ const DEFLATE_OPTIONS: zlib.ZlibOptions = { level: PNG_DEFLATE_LEVEL, memLevel: 
 export function encodeRgbaPng(width: number, height: number, data: Uint8Array, source: SourceRegion = { x: 0, y: 0, stride: width }): Buffer {
   checkSize(width, height, data, source);
   const compressed = zlib.deflateSync(filteredRows(width, height, data, source), DEFLATE_OPTIONS);
-  return Buffer.concat([header(width, height), chunk('IDAT', compressed), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([header(width, height), pngChunk('IDAT', compressed), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
 /**
@@ -166,7 +167,7 @@ export async function encodeRgbaPngAsync(width: number, height: number, data: Ui
   checkSize(width, height, data, source);
   const rows = filteredRows(width, height, data, source);
   const compressed = await new Promise<Buffer>((resolve, reject) => zlib.deflate(rows, DEFLATE_OPTIONS, (error, result) => (error ? reject(error) : resolve(result))));
-  return Buffer.concat([header(width, height), chunk('IDAT', compressed), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([header(width, height), pngChunk('IDAT', compressed), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
 function readLayout(bytes: Uint8Array): PngLayout {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  if (buffer.length < 8 + 25 || !buffer.subarray(0, 8).equals(SIGNATURE)) throw new PngFormatError('the data does not start with the PNG signature');
+  if (buffer.length < 8 + 25 || !buffer.subarray(0, 8).equals(PNG_SIGNATURE)) throw new PngFormatError('the data does not start with the PNG signature');
   let at = 8;
   let layout: PngLayout | undefined;
   const idat: Buffer[] = [];
