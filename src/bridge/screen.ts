@@ -2,10 +2,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { VNCInputError, VNCStateError } from '../errors.js';
 import type { CursorImage } from '../rfb/encodings/cursor.js';
-import type { Frame, Rect } from '../rfb/framebuffer.js';
+import { intersects, type Frame, type Rect } from '../rfb/framebuffer.js';
 import type { BridgeContext } from './context.js';
 import { lookForImage, type FindOnScreenOptions, type ImageSource, type Match } from './image-search.js';
-import { encodePng, encodePngAsync } from './png.js';
+import { encodePngAsync } from './png.js';
 import { linesOfText } from '../ocr/reading-order.js';
 import { readWords } from './text-reading.js';
 import { checkTimeout, waitFor } from './waiting.js';
@@ -44,10 +44,6 @@ export interface ScreenWord {
   confidence: number;
   /** The line of `text()` the word is on, counted from 0 (words of one line form multi-word matches). */
   line: number;
-}
-
-function intersects(a: Rect, b: Rect): boolean {
-  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
 /** The screen as this client sees it: captures, PNG screenshots, and waits for change or stillness. */

@@ -6,7 +6,7 @@
 import { VNCStateError, VNCTimeoutError } from '../errors.js';
 import { TesseractEngine, TextReader, type OcrEngine, type OcrWord } from '../ocr/index.js';
 import type { RFBClient } from '../rfb/client.js';
-import type { Rect } from '../rfb/framebuffer.js';
+import { intersects, type Rect } from '../rfb/framebuffer.js';
 import type { BridgeContext } from './context.js';
 
 interface SessionText {
@@ -16,10 +16,6 @@ interface SessionText {
 }
 
 const readers = new WeakMap<RFBClient, SessionText>();
-
-function intersects(a: Rect, b: Rect): boolean {
-  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
-}
 
 function sameRect(a: Rect, b: Rect): boolean {
   return a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height;

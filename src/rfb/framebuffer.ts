@@ -7,6 +7,11 @@ export interface Rect {
 }
 
 /** A picture of (part of) the screen: RGBA, 4 bytes per pixel, rows top to bottom. */
+/** Whether two rectangles share at least one pixel. */
+export function intersects(a: Rect, b: Rect): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
 export interface Frame {
   width: number;
   height: number;

@@ -1,6 +1,5 @@
 import type { RFBClient } from '../../rfb/client.js';
-import type { Rect } from '../../rfb/framebuffer.js';
-import { intersects } from './geometry.js';
+import { intersects, type Rect } from '../../rfb/framebuffer.js';
 
 /** How long repaints are remembered; older history is summarised as "something may have changed". */
 const HISTORY_MS = 10_000;

@@ -6,10 +6,6 @@ export function describeBox(box: Rect): string {
   return `(${box.x}, ${box.y}, ${box.width}×${box.height})`;
 }
 
-export function intersects(a: Rect, b: Rect): boolean {
-  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
-}
-
 export function intersection(a: Rect, b: Rect): Rect | undefined {
   const x = Math.max(a.x, b.x);
   const y = Math.max(a.y, b.y);
