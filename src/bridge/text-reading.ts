@@ -3,11 +3,12 @@
  * closed when the session ends. Damage events say whether anything changed in the region since the
  * last read, so polling a still screen costs no capture at all.
  */
-import { VNCStateError, VNCTimeoutError } from '../errors.js';
+import { VNCStateError } from '../errors.js';
 import { TesseractEngine, TextReader, type OcrEngine, type OcrWord } from '../ocr/index.js';
 import type { RFBClient } from '../rfb/client.js';
 import { intersects, type Rect } from '../rfb/framebuffer.js';
 import type { BridgeContext } from './context.js';
+import { waitFor } from './waiting.js';
 
 interface SessionText {
   reader: TextReader;
@@ -49,20 +50,15 @@ function textFor(session: RFBClient, engine: OcrEngine | undefined): SessionText
 
 /** Rejects with a VNCTimeoutError when `work` takes longer than `timeoutMs` (the recognition itself runs on). */
 function bounded<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new VNCTimeoutError(
-            `Reading the screen text took longer than ${timeoutMs} ms (the first read also loads the OCR engine). Pass a larger timeoutMs, read a smaller region, or raise the bridge's timeoutMs.`,
-            timeoutMs,
-          ),
-        ),
-      timeoutMs,
-    );
-  });
-  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+  return waitFor<T>(
+    timeoutMs,
+    () =>
+      `Reading the screen text took longer than ${timeoutMs} ms (the first read also loads the OCR engine). Pass a larger timeoutMs, read a smaller region, or raise the bridge's timeoutMs.`,
+    (done, fail) => {
+      work.then(done, fail);
+      return () => undefined;
+    },
+  );
 }
 
 /**
