@@ -1,9 +1,10 @@
 /**
  * PNG for screenshots, matcher baselines and traces: the zlib-based codec of
- * src/rfb/encodings/png.ts. The async variants compress or decompress on libuv's thread pool.
+ * src/rfb/encodings/png-encode.ts and png.ts. The async variants compress or decompress on libuv's thread pool.
  */
 import { VNCInputError } from '../errors.js';
-import { decodeRgbaPng, decodeRgbaPngAsync, encodeRgbaPng, encodeRgbaPngAsync, PngFormatError } from '../rfb/encodings/png.js';
+import { encodeRgbaPng, encodeRgbaPngAsync } from '../rfb/encodings/png-encode.js';
+import { decodeRgbaPng, decodeRgbaPngAsync, PngFormatError } from '../rfb/encodings/png.js';
 import type { Frame, Rect } from '../rfb/framebuffer.js';
 
 /** Encodes an RGBA frame as PNG (RGB, since screens have no transparency). */

@@ -1,12 +1,7 @@
 /**
- * PNG on node:zlib: the encoder for screenshots, traces and matcher files, and the decoder for
- * TightPNG rectangles and PNG baselines. Both cost nothing to load (zlib is part of Node).
- *
- * The encoder writes 8-bit RGB (screens have no transparency) with the Up filter on every row and
- * zlib level 1: on a busy 1080p desktop that is 2–3× faster than pngjs and faster than
- * @napi-rs/image's default, with smaller files than both (its Fast setting is a little faster but
- * writes 1.7× the bytes; higher zlib levels cost 2–6× the time for 12–36 % less).
- * specs/bench/png.bench.ts measures the choices.
+ * PNG on node:zlib: the decoder for TightPNG rectangles and PNG baselines, and the pieces the
+ * encoder (png-encode.ts), APNG and the trace's ZIP share. It costs nothing to load (zlib is part
+ * of Node).
  *
  * The decoder reads every non-interlaced 8-bit PNG (grey, grey+alpha, RGB, RGBA, palette): what
  * encoders write for screen images. Other PNGs (16-bit, 1/2/4-bit, interlaced) go to pngjs,
@@ -23,13 +18,10 @@ export interface RgbaImage {
   data: Buffer;
 }
 
-/** The zlib level screenshots are written with (1: fastest; screens compress well with the Up filter). */
-export const PNG_DEFLATE_LEVEL = 1;
 /** Most pixels a PNG may have to be encoded or decoded here (16384 × 16384: 1 GiB of RGBA). */
 export const MAX_PNG_PIXELS = 16384 * 16384;
 
 export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const FILTER_UP = 2;
 
 let crcTable: Uint32Array | undefined;
 
@@ -58,116 +50,6 @@ export function pngChunk(type: string, body: Uint8Array): Buffer {
   out.set(body, 8);
   out.writeUInt32BE(crc32(out.subarray(4, 8 + body.length)), 8 + body.length);
   return out;
-}
-
-/** Which part of a larger RGBA image to encode: `x`, `y` and the stride in pixels of the source. */
-export interface SourceRegion {
-  x: number;
-  y: number;
-  /** Pixels per row of the source (its full width). */
-  stride: number;
-}
-
-function checkSize(width: number, height: number, data: Uint8Array, source: SourceRegion): void {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width * height > MAX_PNG_PIXELS) {
-    throw new VNCInputError(`Cannot write a ${width}x${height} PNG: width and height must be whole numbers from 1, at most ${MAX_PNG_PIXELS} pixels in all.`);
-  }
-  const needed = ((source.y + height - 1) * source.stride + source.x + width) * 4;
-  if (data.length < needed) {
-    throw new VNCInputError(`Cannot write a ${width}x${height} PNG from ${data.length} bytes: RGBA needs ${needed}.`);
-  }
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/** The scanlines of the image as RGB with the Up filter: what deflate compresses. */
-function filteredRows(width: number, height: number, data: Uint8Array, source: SourceRegion): Buffer {
-  const out = Buffer.allocUnsafe((width * 3 + 1) * height);
-  if (LITTLE_ENDIAN && data.byteOffset % 4 === 0) {
-    upRows32(new Uint32Array(data.buffer, data.byteOffset, data.length >>> 2), width, height, source, out);
-  } else {
-    upRowsBytes(data, width, height, source, out);
-  }
-  return out;
-}
-
-/**
- * The Up filter on whole pixels: each 32-bit pixel minus the one above, byte by byte modulo 256
- * in one go (the high bit of each byte handled apart, so no borrow crosses into the next byte).
- */
-function upRows32(pixels: Uint32Array, width: number, height: number, source: SourceRegion, out: Buffer): void {
-  let o = 0;
-  for (let y = 0; y < height; y++) {
-    out[o++] = FILTER_UP;
-    let i = (source.y + y) * source.stride + source.x;
-    const end = i + width;
-    if (y === 0) {
-      // Up against the row above the image, which is all zeros: the pixels themselves.
-      for (; i < end; i++, o += 3) {
-        const v = pixels[i];
-        out[o] = v;
-        out[o + 1] = v >>> 8;
-        out[o + 2] = v >>> 16;
-      }
-    } else {
-      for (let p = i - source.stride; i < end; i++, p++, o += 3) {
-        const a = pixels[i];
-        const b = pixels[p];
-        const d = ((a | 0x80808080) - (b & 0x7f7f7f7f)) ^ ((a ^ ~b) & 0x80808080);
-        out[o] = d;
-        out[o + 1] = d >>> 8;
-        out[o + 2] = d >>> 16;
-      }
-    }
-  }
-}
-
-/** upRows32 a byte at a time (big-endian hosts, unaligned buffers). */
-function upRowsBytes(data: Uint8Array, width: number, height: number, source: SourceRegion, out: Buffer): void {
-  const stride = source.stride * 4;
-  let o = 0;
-  for (let y = 0; y < height; y++) {
-    out[o++] = FILTER_UP;
-    let s = (source.y + y) * stride + source.x * 4;
-    const end = s + width * 4;
-    for (let p = s - stride; s < end; s += 4, p += 4, o += 3) {
-      out[o] = y === 0 ? data[s] : data[s] - data[p];
-      out[o + 1] = y === 0 ? data[s + 1] : data[s + 1] - data[p + 1];
-      out[o + 2] = y === 0 ? data[s + 2] : data[s + 2] - data[p + 2];
-    }
-  }
-}
-
-function header(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr)]);
-}
-
-const DEFLATE_OPTIONS: zlib.ZlibOptions = { level: PNG_DEFLATE_LEVEL, memLevel: 9 };
-
-/**
- * Encodes RGBA pixels as an RGB PNG (alpha is dropped): `data` holds `width` × `height` pixels, or
- * with `source`, a larger image whose part at (x, y) is encoded.
- */
-export function encodeRgbaPng(width: number, height: number, data: Uint8Array, source: SourceRegion = { x: 0, y: 0, stride: width }): Buffer {
-  checkSize(width, height, data, source);
-  const compressed = zlib.deflateSync(filteredRows(width, height, data, source), DEFLATE_OPTIONS);
-  return Buffer.concat([header(width, height), pngChunk('IDAT', compressed), pngChunk('IEND', Buffer.alloc(0))]);
-}
-
-/**
- * encodeRgbaPng with the compression on libuv's thread pool: the event loop stays free meanwhile.
- * The pixels are read before it returns, so `data` may change while the promise is pending.
- */
-export async function encodeRgbaPngAsync(width: number, height: number, data: Uint8Array, source: SourceRegion = { x: 0, y: 0, stride: width }): Promise<Buffer> {
-  checkSize(width, height, data, source);
-  const rows = filteredRows(width, height, data, source);
-  const compressed = await new Promise<Buffer>((resolve, reject) => zlib.deflate(rows, DEFLATE_OPTIONS, (error, result) => (error ? reject(error) : resolve(result))));
-  return Buffer.concat([header(width, height), pngChunk('IDAT', compressed), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
 // ---------------------------------------------------------------------------------------------

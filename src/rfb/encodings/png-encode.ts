@@ -1,0 +1,207 @@
+/**
+ * The PNG encoder for screenshots, traces and matcher files: 8-bit RGB (screens have no
+ * transparency), the Up filter on every row, deflate level 1 with zlib's run-length strategy.
+ *
+ * The filtered rows are cut into a few bands of whole rows; each band is compressed as its own raw
+ * deflate stream (the last one finished, the others ending on a sync flush, so their concatenation
+ * is one valid deflate stream) and the Adler-32 the zlib wrapper needs is summed while filtering.
+ * The async encoder hands every band to libuv's thread pool as soon as it is filtered, so bands
+ * compress in parallel and while the next one is being filtered; the filtered rows go to a scratch
+ * buffer kept for a few seconds, because touching fresh memory for every screenshot costs more
+ * than the filter itself on some machines. specs/bench/png.bench.ts measures the choices.
+ */
+import zlib from 'node:zlib';
+import { VNCInputError } from '../../errors.js';
+import { MAX_PNG_PIXELS, PNG_SIGNATURE, pngChunk } from './png.js';
+
+
+/** Which part of a larger RGBA image to encode: `x`, `y` and the stride in pixels of the source. */
+export interface SourceRegion {
+  x: number;
+  y: number;
+  /** Pixels per row of the source (its full width). */
+  stride: number;
+}
+
+const DEFLATE_OPTIONS: zlib.ZlibOptions = { level: 1, memLevel: 8, strategy: zlib.constants.Z_RLE };
+/** Bands are at least this many filtered bytes (fewer, larger bands lose less to restarting deflate). */
+const MIN_BAND_BYTES = 512 * 1024;
+/** At most this many bands: enough to keep libuv's four pool threads busy. */
+const MAX_BANDS = 4;
+const FILTER_UP = 2;
+const ADLER_MOD = 65521;
+/** Pixels between two reductions of the Adler sums: keeps them within 32 bits. */
+const ADLER_RUN = 256;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** How long an idle scratch buffer is kept for the next screenshot. */
+const SCRATCH_IDLE_MS = 5000;
+
+function checkSize(width: number, height: number, data: Uint8Array, source: SourceRegion): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width * height > MAX_PNG_PIXELS) {
+    throw new VNCInputError(`Cannot write a ${width}x${height} PNG: width and height must be whole numbers from 1, at most ${MAX_PNG_PIXELS} pixels in all.`);
+  }
+  const needed = ((source.y + height - 1) * source.stride + source.x + width) * 4;
+  if (data.length < needed) {
+    throw new VNCInputError(`Cannot write a ${width}x${height} PNG from ${data.length} bytes: RGBA needs ${needed}.`);
+  }
+}
+
+/** The running Adler-32 of the filtered rows. */
+interface Adler {
+  a: number;
+  b: number;
+}
+
+/**
+ * Writes rows `from` to `to` (exclusive) of the image as RGB with the Up filter into `out` from
+ * offset 0, adding their bytes to `adler`. The Up filter works on whole 32-bit pixels: each pixel
+ * minus the one above, byte by byte modulo 256 in one go (the high bit of each byte handled apart,
+ * so no borrow crosses into the next byte).
+ */
+function filterRows32(pixels: Uint32Array, width: number, from: number, to: number, source: SourceRegion, out: Uint8Array, adler: Adler): void {
+  let o = 0;
+  let a = adler.a;
+  let b = adler.b;
+  for (let y = from; y < to; y++) {
+    out[o++] = FILTER_UP;
+    a += FILTER_UP;
+    b = (b + a) % ADLER_MOD;
+    let i = (source.y + y) * source.stride + source.x;
+    const end = i + width;
+    // Up against the row above the image, which is all zeros: the pixels themselves.
+    const above = y === 0 ? -1 : source.stride;
+    while (i < end) {
+      const stop = Math.min(end, i + ADLER_RUN);
+      for (; i < stop; i++, o += 3) {
+        const pixel = pixels[i];
+        const up = above < 0 ? 0 : pixels[i - above];
+        const d = ((pixel | 0x80808080) - (up & 0x7f7f7f7f)) ^ ((pixel ^ ~up) & 0x80808080);
+        const r = d & 0xff;
+        const g = (d >>> 8) & 0xff;
+        const bl = (d >>> 16) & 0xff;
+        out[o] = r;
+        out[o + 1] = g;
+        out[o + 2] = bl;
+        b = (b + 3 * a + 3 * r + 2 * g + bl) | 0;
+        a = (a + r + g + bl) | 0;
+      }
+      a %= ADLER_MOD;
+      b %= ADLER_MOD;
+    }
+  }
+  adler.a = a;
+  adler.b = b;
+}
+
+/** filterRows32 a byte at a time (big-endian hosts, unaligned buffers). */
+function filterRowsBytes(data: Uint8Array, width: number, from: number, to: number, source: SourceRegion, out: Uint8Array, adler: Adler): void {
+  const stride = source.stride * 4;
+  let o = 0;
+  let { a, b } = adler;
+  for (let y = from; y < to; y++) {
+    out[o++] = FILTER_UP;
+    a = (a + FILTER_UP) % ADLER_MOD;
+    b = (b + a) % ADLER_MOD;
+    for (let s = (source.y + y) * stride + source.x * 4, end = s + width * 4; s < end; s += 4) {
+      for (let c = 0; c < 3; c++, o++) {
+        out[o] = y === 0 ? data[s + c] : data[s + c] - data[s + c - stride];
+        a = (a + out[o]) % ADLER_MOD;
+        b = (b + a) % ADLER_MOD;
+      }
+    }
+  }
+  adler.a = a;
+  adler.b = b;
+}
+
+/** Filters the image band by band into `scratch`, calling `compress` with each band's rows as soon as they are ready. */
+function filterBands(width: number, height: number, data: Uint8Array, source: SourceRegion, scratch: Buffer, compress: (rows: Buffer, last: boolean) => void): number {
+  const rowBytes = width * 3 + 1;
+  const bands = Math.max(1, Math.min(MAX_BANDS, Math.floor((rowBytes * height) / MIN_BAND_BYTES)));
+  const rowsPerBand = Math.ceil(height / bands);
+  const pixels = LITTLE_ENDIAN && data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >>> 2) : undefined;
+  const adler: Adler = { a: 1, b: 0 };
+  for (let from = 0; from < height; from += rowsPerBand) {
+    const to = Math.min(height, from + rowsPerBand);
+    const rows = scratch.subarray(from * rowBytes, to * rowBytes);
+    if (pixels) filterRows32(pixels, width, from, to, source, rows, adler);
+    else filterRowsBytes(data, width, from, to, source, rows, adler);
+    compress(rows, to === height);
+  }
+  return ((adler.b << 16) | adler.a) >>> 0;
+}
+
+function flushOf(last: boolean): zlib.ZlibOptions {
+  return { ...DEFLATE_OPTIONS, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH };
+}
+
+/** The PNG file around the compressed bands: zlib header, the bands, the Adler-32, and the chunks. */
+function assemble(width: number, height: number, bands: Buffer[], adler: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const trailer = Buffer.alloc(4);
+  trailer.writeUInt32BE(adler);
+  // 0x78 0x01: deflate with a 32 KiB window, "fastest" compression, no preset dictionary.
+  const idat = Buffer.concat([Buffer.from([0x78, 0x01]), ...bands, trailer]);
+  return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
+}
+
+let scratch: Buffer | undefined;
+let scratchInUse = false;
+let scratchTimer: NodeJS.Timeout | undefined;
+
+/** A buffer of at least `bytes` for the filtered rows: the kept one when it is free and large enough. */
+function takeScratch(bytes: number): Buffer {
+  if (scratchInUse) return Buffer.allocUnsafe(bytes);
+  scratchInUse = true;
+  if (!scratch || scratch.length < bytes) scratch = Buffer.allocUnsafe(bytes);
+  return scratch;
+}
+
+function releaseScratch(buffer: Buffer): void {
+  if (buffer !== scratch) return;
+  scratchInUse = false;
+  clearTimeout(scratchTimer);
+  scratchTimer = setTimeout(() => {
+    if (!scratchInUse) scratch = undefined;
+  }, SCRATCH_IDLE_MS).unref();
+}
+
+/**
+ * Encodes RGBA pixels as an RGB PNG (alpha is dropped): `data` holds `width` × `height` pixels, or
+ * with `source`, a larger image whose part at (x, y) is encoded.
+ */
+export function encodeRgbaPng(width: number, height: number, data: Uint8Array, source: SourceRegion = { x: 0, y: 0, stride: width }): Buffer {
+  checkSize(width, height, data, source);
+  const rows = takeScratch((width * 3 + 1) * height);
+  try {
+    const bands: Buffer[] = [];
+    const adler = filterBands(width, height, data, source, rows, (band, last) => bands.push(zlib.deflateRawSync(band, flushOf(last))));
+    return assemble(width, height, bands, adler);
+  } finally {
+    releaseScratch(rows);
+  }
+}
+
+/**
+ * encodeRgbaPng with the compression on libuv's thread pool: the event loop stays free meanwhile.
+ * The pixels are read before it returns, so `data` may change while the promise is pending.
+ */
+export async function encodeRgbaPngAsync(width: number, height: number, data: Uint8Array, source: SourceRegion = { x: 0, y: 0, stride: width }): Promise<Buffer> {
+  checkSize(width, height, data, source);
+  const rows = takeScratch((width * 3 + 1) * height);
+  const pending: Array<Promise<Buffer>> = [];
+  try {
+    const adler = filterBands(width, height, data, source, rows, (band, last) => {
+      pending.push(new Promise((resolve, reject) => zlib.deflateRaw(band, flushOf(last), (error, result) => (error ? reject(error) : resolve(result)))));
+    });
+    return assemble(width, height, await Promise.all(pending), adler);
+  } finally {
+    // Every band is compressed (or failed) only once all have settled.
+    await Promise.allSettled(pending);
+    releaseScratch(rows);
+  }
+}
