@@ -1,5 +1,5 @@
 import net from 'node:net';
-import tls from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
 import { VNCConnectionError, VNCTimeoutError } from '../errors.js';
 import { anonymousTlsOptions, describeTlsError, isTlsVerificationError, tlsOptions } from './tls.js';
 import { closeWithin, EventRelay, type TlsUpgradeOptions, type Transport, type TransportEvents, type TransportOpener } from './transport.js';
@@ -45,6 +45,7 @@ class SocketTransport implements Transport {
   private closing = false;
   private lastError: Error | undefined;
   private upgrading = false;
+  private secured = false;
 
   private readonly onData = (chunk: Buffer): void => this.relay.data(chunk);
 
@@ -110,12 +111,14 @@ class SocketTransport implements Transport {
     if (this.relay.isClosed || this.socket.destroyed) {
       throw new VNCConnectionError(`Cannot start TLS with ${this.remote}: the connection is closed.`, { code: 'ECLOSED' });
     }
-    if (this.upgrading || this.socket instanceof tls.TLSSocket) throw new Error(`Bug: startTls called twice on ${this.remote}.`);
+    if (this.upgrading || this.secured) throw new Error(`Bug: startTls called twice on ${this.remote}.`);
     // May throw a VNCConfigError (a certificatePem that is not PEM) before anything changes.
-    const options: tls.ConnectionOptions = anonymous ? anonymousTlsOptions() : { ...tlsOptions(trust, servername), host: servername };
+    const options: ConnectionOptions = anonymous ? anonymousTlsOptions() : { ...tlsOptions(trust, servername), host: servername };
     const raw = this.socket;
     this.upgrading = true;
     try {
+      // node:tls is loaded only for connections that use it (~5 ms at start-up otherwise).
+      const tls = await import('node:tls');
       // What was written in the clear (the VeNCrypt sub-type) must leave before the ClientHello.
       await new Promise<void>((resolve) => raw.write(new Uint8Array(0), () => resolve()));
       if (this.relay.isClosed || raw.destroyed) {
@@ -142,6 +145,7 @@ class SocketTransport implements Transport {
         secure.once('close', onClose);
       });
       this.listen(secure);
+      this.secured = true;
     } catch (error) {
       // A late error from a socket being torn down must not go unhandled.
       this.socket.on('error', () => undefined);

@@ -4,7 +4,7 @@
  * explicit choice that warns once.
  */
 import type { ConnectionOptions } from 'node:tls';
-import { rootCertificates } from 'node:tls';
+import { createRequire } from 'node:module';
 import { VNCConfigError, VNCConnectionError } from '../errors.js';
 
 export interface TlsTrust {
@@ -15,6 +15,11 @@ export interface TlsTrust {
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+/** The CA certificates Node trusts by default; node:tls is loaded only when TLS is used. */
+function systemCertificates(): readonly string[] {
+  return (createRequire(import.meta.url)('node:tls') as typeof import('node:tls')).rootCertificates;
+}
 
 /** Node TLS options for a trust setting. */
 export function tlsOptions(trust: TlsTrust, servername: string): ConnectionOptions {
@@ -28,7 +33,7 @@ export function tlsOptions(trust: TlsTrust, servername: string): ConnectionOptio
   return {
     rejectUnauthorized: verify,
     // A trusted PEM is added to the system's CAs, never instead of them.
-    ca: trust.certificatePem ? [...rootCertificates, trust.certificatePem] : undefined,
+    ca: trust.certificatePem ? [...systemCertificates(), trust.certificatePem] : undefined,
     servername: isIpAddress(servername) ? undefined : servername,
   };
 }
