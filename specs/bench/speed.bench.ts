@@ -26,6 +26,7 @@ import { DECODER_CASES, loadStream, MeteredConnection, median, throughput, type 
 const RUNS = 9;
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PHASES = fileURLToPath(new URL('./cli-phases.mjs', import.meta.url));
 
 async function timeIt(action: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
@@ -49,6 +50,25 @@ async function sideBySide(runs: number, ours: () => Promise<unknown>, theirs: ()
     b.push(await timeIt(theirs));
   }
   return [median(a), median(b)];
+}
+
+/** The CLI's screenshot run in phases, marked by cli-phases.mjs preloaded into the process. */
+async function cliPhases(port: number, file: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const phases: Record<string, number[]> = {};
+  for (let i = 0; i < RUNS; i++) {
+    const result = await run(process.execPath, ['--import', PHASES, CLI, '--port', String(port), 'screenshot', file], { timeoutMs: 30_000, env });
+    if (result.code !== 0) throw new Error(`vnc-agent screenshot failed: ${result.stderr}`);
+    const marks = JSON.parse(result.stderr.trim().split('\n').pop()!) as Record<'started' | 'connecting' | 'encoding' | 'writing' | 'exiting', number>;
+    const add = (name: string, value: number) => (phases[name] ??= []).push(value);
+    add('Node itself until our code runs', marks.started);
+    add('loading our code, reading the command line, opening the connection', marks.connecting - marks.started);
+    add('connect, handshake, first full frame decoded (and the PNG\'s first rows filtered)', marks.encoding - marks.connecting);
+    add('the rest of the PNG', marks.writing - marks.encoding);
+    add('writing the file, disconnecting, exiting', marks.exiting - marks.writing);
+  }
+  return Object.entries(phases)
+    .map(([name, values]) => `${name} ${median(values).toFixed(0)} ms`)
+    .join('; ');
 }
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;
@@ -114,6 +134,7 @@ test('where users wait: ours and vncsnapshot side by side on a busy 1080p deskto
       const [cliMs, snapshotCli] = await sideBySide(RUNS, cliShot, snapshot);
       add('`vnc-agent screenshot FILE`, whole process, vs vncsnapshot', ms(cliMs), ms(snapshotCli), '≤ 2.0×', ratio(cliMs / snapshotCli));
       notes.push(`\`vnc-agent screenshot\` wrote ${((await stat(cliFile)).size / 1024).toFixed(0)} KiB; vncsnapshot's JPEG ${((await stat(snapshotFile)).size / 1024).toFixed(0)} KiB.`);
+      notes.push(`Where \`vnc-agent screenshot\`'s time goes (medians of ${RUNS}): ${await cliPhases(server.port, cliFile, env)}.`);
 
       // 5. Decoders on live 1080p frames: the first frame and one refresh, replayed offline.
       for (const { label, number } of DECODER_CASES) {

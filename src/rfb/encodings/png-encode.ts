@@ -6,9 +6,11 @@
  * deflate stream (the last one finished, the others ending on a sync flush, so their concatenation
  * is one valid deflate stream) and the Adler-32 the zlib wrapper needs is summed while filtering.
  * The async encoder hands every band to libuv's thread pool as soon as it is filtered, so bands
- * compress in parallel and while the next one is being filtered; the filtered rows go to a scratch
- * buffer kept for a few seconds, because touching fresh memory for every screenshot costs more
- * than the filter itself on some machines. specs/bench/png.bench.ts measures the choices.
+ * compress in parallel and while the next one is being filtered (all bands are filtered before it
+ * returns: the pixels may change afterwards); the sync encoder compresses each band before
+ * filtering the next into the same buffer. Filtered rows go to a scratch buffer kept for a few
+ * seconds, because touching fresh memory for every screenshot costs more than the filter itself
+ * on some machines. specs/bench/png.bench.ts measures the choices.
  */
 import zlib from 'node:zlib';
 import { VNCInputError } from '../../errors.js';
@@ -114,16 +116,33 @@ function filterRowsBytes(data: Uint8Array, width: number, from: number, to: numb
   adler.b = b;
 }
 
-/** Filters the image band by band into `scratch`, calling `compress` with each band's rows as soon as they are ready. */
-function filterBands(width: number, height: number, data: Uint8Array, source: SourceRegion, scratch: Buffer, compress: (rows: Buffer, last: boolean) => void): number {
+/** How the image is cut into bands of whole rows: how many, rows per band, and bytes of filtered rows per band. */
+function bandsOf(width: number, height: number): { count: number; rowsPerBand: number; bandBytes: number } {
   const rowBytes = width * 3 + 1;
-  const bands = Math.max(1, Math.min(MAX_BANDS, Math.floor((rowBytes * height) / MIN_BAND_BYTES)));
-  const rowsPerBand = Math.ceil(height / bands);
+  const wanted = Math.max(1, Math.min(MAX_BANDS, Math.floor((rowBytes * height) / MIN_BAND_BYTES)));
+  const rowsPerBand = Math.ceil(height / wanted);
+  return { count: Math.ceil(height / rowsPerBand), rowsPerBand, bandBytes: rowsPerBand * rowBytes };
+}
+
+/**
+ * Filters the image band by band, each into the buffer `bandBuffer` gives for it, calling
+ * `compress` with the band's rows as soon as they are ready; returns the Adler-32 of all rows.
+ */
+function filterBands(
+  width: number,
+  height: number,
+  data: Uint8Array,
+  source: SourceRegion,
+  bandBuffer: (index: number) => Buffer,
+  compress: (rows: Buffer, last: boolean) => void,
+): number {
+  const rowBytes = width * 3 + 1;
+  const { rowsPerBand } = bandsOf(width, height);
   const pixels = LITTLE_ENDIAN && data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >>> 2) : undefined;
   const adler: Adler = { a: 1, b: 0 };
-  for (let from = 0; from < height; from += rowsPerBand) {
+  for (let from = 0, index = 0; from < height; from += rowsPerBand, index++) {
     const to = Math.min(height, from + rowsPerBand);
-    const rows = scratch.subarray(from * rowBytes, to * rowBytes);
+    const rows = bandBuffer(index).subarray(0, (to - from) * rowBytes);
     if (pixels) filterRows32(pixels, width, from, to, source, rows, adler);
     else filterRowsBytes(data, width, from, to, source, rows, adler);
     compress(rows, to === height);
@@ -176,10 +195,11 @@ function releaseScratch(buffer: Buffer): void {
  */
 export function encodeRgbaPng(width: number, height: number, data: Uint8Array, source: SourceRegion = { x: 0, y: 0, stride: width }): Buffer {
   checkSize(width, height, data, source);
-  const rows = takeScratch((width * 3 + 1) * height);
+  // Each band is compressed before the next is filtered: one band's buffer serves them all.
+  const rows = takeScratch(bandsOf(width, height).bandBytes);
   try {
     const bands: Buffer[] = [];
-    const adler = filterBands(width, height, data, source, rows, (band, last) => bands.push(zlib.deflateRawSync(band, flushOf(last))));
+    const adler = filterBands(width, height, data, source, () => rows, (band, last) => bands.push(zlib.deflateRawSync(band, flushOf(last))));
     return assemble(width, height, bands, adler);
   } finally {
     releaseScratch(rows);
@@ -192,10 +212,11 @@ export function encodeRgbaPng(width: number, height: number, data: Uint8Array, s
  */
 export async function encodeRgbaPngAsync(width: number, height: number, data: Uint8Array, source: SourceRegion = { x: 0, y: 0, stride: width }): Promise<Buffer> {
   checkSize(width, height, data, source);
-  const rows = takeScratch((width * 3 + 1) * height);
+  const { count, bandBytes } = bandsOf(width, height);
+  const rows = takeScratch(count * bandBytes);
   const pending: Array<Promise<Buffer>> = [];
   try {
-    const adler = filterBands(width, height, data, source, rows, (band, last) => {
+    const adler = filterBands(width, height, data, source, (index) => rows.subarray(index * bandBytes), (band, last) => {
       pending.push(new Promise((resolve, reject) => zlib.deflateRaw(band, flushOf(last), (error, result) => (error ? reject(error) : resolve(result)))));
     });
     return assemble(width, height, await Promise.all(pending), adler);
