@@ -1,13 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { VNCInputError, VNCStateError } from '../errors.js';
+import type { TextLine } from '../ocr/reading-order.js';
 import type { CursorImage } from '../rfb/encodings/cursor.js';
 import { intersects, type Frame, type Rect } from '../rfb/framebuffer.js';
 import type { BridgeContext } from './context.js';
 import { lookForImage, type FindOnScreenOptions, type ImageSource, type Match } from './image-search.js';
 import { encodePngAsync } from './png.js';
-import { linesOfText } from '../ocr/reading-order.js';
-import { readWords } from './text-reading.js';
 import { checkTimeout, waitFor } from './waiting.js';
 
 export interface CaptureOptions {
@@ -72,20 +71,22 @@ export class Screen {
    * joined by `\n`. The first read loads the OCR engine; later reads only re-read what changed.
    */
   async text(options: ReadTextOptions = {}): Promise<string> {
-    const words = await readWords(this.context, this.checkRegion(options.region), this.readTimeout(options, 'screen.text'));
-    return linesOfText(words)
-      .map((line) => line.text)
-      .join('\n');
+    const lines = await this.readLines(options, 'screen.text');
+    return lines.map((line) => line.text).join('\n');
   }
 
   /** The words on the screen (or in `region`) with their boxes, in reading order. */
   async words(options: ReadTextOptions = {}): Promise<ScreenWord[]> {
-    const words = await readWords(this.context, this.checkRegion(options.region), this.readTimeout(options, 'screen.words'));
-    return linesOfText(words).flatMap((row, line) => row.words.map(({ text, box, confidence }) => ({ text, box, confidence, line })));
+    const lines = await this.readLines(options, 'screen.words');
+    return lines.flatMap((row, line) => row.words.map(({ text, box, confidence }) => ({ text, box, confidence, line })));
   }
 
-  private readTimeout(options: ReadTextOptions, what: string): number {
-    return checkTimeout(options.timeoutMs ?? this.context.timeoutMs, what);
+  /** The words read, in lines; the OCR code loads on the first read (programs that never read text never load it). */
+  private async readLines(options: ReadTextOptions, what: string): Promise<TextLine[]> {
+    const region = this.checkRegion(options.region);
+    const timeoutMs = checkTimeout(options.timeoutMs ?? this.context.timeoutMs, what);
+    const [{ readWords }, { linesOfText }] = await Promise.all([import('./text-reading.js'), import('../ocr/reading-order.js')]);
+    return linesOfText(await readWords(this.context, region, timeoutMs));
   }
 
   private checkRegion(region: Rect | undefined): Rect {
