@@ -3,6 +3,8 @@ import type { ByteQueue } from '../byte-queue.js';
 import { BYTES_PER_PIXEL, type Framebuffer } from '../framebuffer.js';
 import type { Decoder, RectangleInProgress } from './decoder.js';
 import { InflateStream, MAX_INFLATE_BYTES, compressedLengthBound } from './inflate-stream.js';
+import { paintBits1Row, paintBits2Row, pairsOf, PairTable } from './palette-rows.js';
+import { copyRgbRow, dataViewOf, fillRows, fillRun, LITTLE_ENDIAN, rgbPixel } from './pixel-rows.js';
 
 const TILE_SIDE = 64;
 /** A CPIXEL: the pixel format we ask for (32 bpp, depth 24) travels as its three colour bytes R, G, B. */
@@ -20,16 +22,13 @@ const Subencoding = {
   PaletteRLEMin: 130,
 } as const;
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** The byte of a 32-bit pixel that a CPIXEL never sets (the framebuffer's fourth byte). */
 const PADDING = LITTLE_ENDIAN ? 0xff000000 | 0 : 0xff;
 /** What palette entries past the palette's colours hold. */
 const INVALID = PADDING >>> 0;
 
 /** The CPIXEL at `offset` as a 32-bit value whose bytes in memory are R, G, B, 0 (the framebuffer's layout). */
-const readCPixel: (bytes: Uint8Array, offset: number) => number = LITTLE_ENDIAN
-  ? (bytes, offset) => bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16)
-  : (bytes, offset) => ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8)) >>> 0;
+const readCPixel = rgbPixel;
 
 /**
  * ZRLE (encoding 16, rfbproto "ZRLE Encoding"): a u32 length, then that many bytes of the
@@ -50,6 +49,11 @@ class ZRLEDecoder implements Decoder {
   private readonly tile = new Uint32Array(TILE_SIDE * TILE_SIDE);
   private framebufferBytes: Buffer | undefined;
   private framebufferPixels: Uint32Array | undefined;
+  /** The framebuffer as pixel pairs, while a rectangle is painted into it. */
+  private pairs: Float64Array | undefined;
+  private readonly pairTable = new PairTable();
+  /** The inflated data of the rectangle being painted, for 32-bit reads. */
+  private words: DataView | undefined;
 
   decode(rect: RectangleInProgress, queue: ByteQueue, framebuffer: Framebuffer): boolean {
     if (!queue.has(4)) return false;
@@ -69,6 +73,8 @@ class ZRLEDecoder implements Decoder {
 
   private paint(rect: RectangleInProgress, data: Buffer, framebuffer: Framebuffer): void {
     const pixels = this.pixelsOf(framebuffer);
+    this.pairs = pixels ? pairsOf(framebuffer.data) : undefined;
+    this.words = dataViewOf(data);
     let offset = 0;
     for (let tileY = 0; tileY < rect.height; tileY += TILE_SIDE) {
       const height = Math.min(TILE_SIDE, rect.height - tileY);
@@ -123,19 +129,14 @@ class ZRLEDecoder implements Decoder {
 
     if (subencoding === Subencoding.Solid) {
       if (offset + CPIXEL_BYTES > end) throw tileError(rect, tileX, tileY, width, height, 'the data ends inside the colour');
-      const pixel = readCPixel(data, offset);
-      // A loop beats TypedArray#fill at tile widths (≤ 64): no native call per row.
-      for (let row = 0, at = base; row < height; row++, at += stride) {
-        for (let i = at, stop = at + width; i < stop; i++) target[i] = pixel;
-      }
+      fillRows(target, readCPixel(data, offset), base, width, height, stride);
       return offset + CPIXEL_BYTES;
     }
 
     if (subencoding === Subencoding.Raw) {
       if (offset + area * CPIXEL_BYTES > end) throw tileError(rect, tileX, tileY, width, height, `the data ends inside the ${area} raw pixels`);
-      for (let row = 0, at = base; row < height; row++, at += stride) {
-        for (let column = 0; column < width; column++, offset += CPIXEL_BYTES) target[at + column] = readCPixel(data, offset);
-      }
+      const words = this.words!;
+      for (let row = 0, at = base; row < height; row++, at += stride, offset += width * CPIXEL_BYTES) copyRgbRow(data, words, offset, width, target, at);
       return offset;
     }
 
@@ -148,6 +149,11 @@ class ZRLEDecoder implements Decoder {
       // Indices the palette does not have read INVALID, whose padding byte no CPIXEL has: one OR per pixel finds them.
       const palette = this.palette;
       palette.fill(INVALID, colours, 1 << bits);
+      if (bits < 4 && this.pairs && target !== this.tile) {
+        const three = this.paintPackedPairs(data, offset, bits, rowBytes, width, height, target, this.pairs, base, stride);
+        if (three && colours === 3) throw this.badIndex(rect, tileX, tileY, width, height, data, offset, bits, colours);
+        return offset + rowBytes * height;
+      }
       const start = offset;
       const bad = paintPacked(data, offset, bits, width, height, palette, target, base, stride);
       if (bad & PADDING) throw this.badIndex(rect, tileX, tileY, width, height, data, start, bits, colours);
@@ -199,7 +205,8 @@ class ZRLEDecoder implements Decoder {
         done += run;
         while (run > 0) {
           const count = Math.min(run, width - column);
-          for (const stop = at + count; at < stop; at++) target[at] = pixel;
+          fillRun(target, pixel, at, count);
+          at += count;
           run -= count;
           column += count;
           if (column === width) {
@@ -212,6 +219,18 @@ class ZRLEDecoder implements Decoder {
     }
 
     throw tileError(rect, tileX, tileY, width, height, `subencoding ${subencoding} is not defined by ZRLE`);
+  }
+
+  /** Packed 1- or 2-bit indices, two pixels per store (palette-rows.ts); returns whether a 2-bit index was 3. */
+  private paintPackedPairs(data: Buffer, offset: number, bits: number, rowBytes: number, width: number, height: number, target: Uint32Array, pairs: Float64Array, base: number, stride: number): boolean {
+    const table = this.pairTable;
+    table.fillChunks(this.palette, bits * 2);
+    let three = false;
+    for (let row = 0, at = base; row < height; row++, at += stride, offset += rowBytes) {
+      if (bits === 1) paintBits1Row(data, offset, width, table.pairs, this.palette, target, pairs, at);
+      else if (paintBits2Row(data, offset, width, table.pairs, this.palette, target, pairs, at)) three = true;
+    }
+    return three;
   }
 
   private readPalette(data: Buffer, offset: number, colours: number, rect: RectangleInProgress, tileX: number, tileY: number, width: number, height: number): number {
