@@ -1,11 +1,13 @@
 /**
- * Painting rows of palette indices (ZRLE's packed palettes, Tight's palette filter) two pixels
+ * Painting blocks of palette indices (ZRLE's packed palettes, Tight's palette filter) two pixels
  * per store: the framebuffer is also viewed as a Float64Array, and a small table holds, for every
  * pair of indices a chunk of the row can hold, the two 32-bit pixels as one 64-bit value. That
  * halves the stores, which bound these loops. The 64-bit values are only moved, never computed
  * with, so their bits survive: a pixel's fourth byte is 0, so a pair is never a NaN (whose bit
  * pattern an engine may change); INVALID palette entries (fourth byte 0xff) are not NaNs either.
  * A pair starts at an even pixel: a row starting at an odd one paints its first pixel alone.
+ * Each function paints a whole block (`height` rows of `width` pixels from pixel `at`, `stride`
+ * pixels apart; `rowBytes` bytes of indices a row from `source`): no call per row.
  */
 import { LITTLE_ENDIAN } from './pixel-rows.js';
 
@@ -23,6 +25,16 @@ export class PairTable {
       this.halves[at + 1] = palette[chunk & mask];
     }
   }
+
+  /** Entries for pairs of 8-bit indices below `size` (≤ 16) at (first << 4) | second; `paintIndex8Block` refuses other indices. */
+  fillIndexPairs(palette: Uint32Array, size: number): void {
+    for (let first = 0; first < size; first++) {
+      for (let second = 0, at = first << 5; second < size; second++, at += 2) {
+        this.halves[at] = palette[first];
+        this.halves[at + 1] = palette[second];
+      }
+    }
+  }
 }
 
 let viewedBytes: Uint8Array | undefined;
@@ -38,167 +50,179 @@ export function pairsOf(bytes: Uint8Array): Float64Array | undefined {
 }
 
 /**
- * One row of 1-bit indices (most significant bit first) from `source`: `width` pixels from pixel
- * `at`. `table` holds the 2-bit chunks (`fillChunks(palette, 2)`); `single` is the palette.
- * Returns the OR of the bytes' painted bits (index 1 used).
+ * 1-bit indices (most significant bit first). `table` holds the 2-bit chunks (`fillChunks(palette,
+ * 2)`); `single` is the palette. Returns whether a painted index is 1.
  */
-export function paintBits1Row(
+export function paintBits1Block(
   bytes: Uint8Array,
   source: number,
+  rowBytes: number,
   width: number,
+  height: number,
   table: Float64Array,
   single: Uint32Array,
   pixels: Uint32Array,
   pairs: Float64Array,
   at: number,
-): number {
-  const end = at + width;
+  stride: number,
+): boolean {
   let ones = 0;
-  if (width === 0) return 0;
-  if ((at & 1) === 0) {
-    let pair = at >> 1;
-    for (const stop = at + (width & ~7); at < stop; at += 8, pair += 4) {
-      const b = bytes[source++];
-      ones |= b;
-      pairs[pair] = table[b >> 6];
-      pairs[pair + 1] = table[(b >> 4) & 3];
-      pairs[pair + 2] = table[(b >> 2) & 3];
-      pairs[pair + 3] = table[b & 3];
+  for (let row = 0; row < height && width > 0; row++, at += stride, source += rowBytes) {
+    let i = source;
+    let x = at;
+    const end = at + width;
+    let b: number;
+    let bit: number;
+    if ((x & 1) === 0) {
+      let pair = x >> 1;
+      for (const stop = x + (width & ~7); x < stop; x += 8, pair += 4) {
+        const byte = bytes[i++];
+        ones |= byte;
+        pairs[pair] = table[byte >> 6];
+        pairs[pair + 1] = table[(byte >> 4) & 3];
+        pairs[pair + 2] = table[(byte >> 2) & 3];
+        pairs[pair + 3] = table[byte & 3];
+      }
+      b = bytes[i];
+      bit = 7;
+    } else {
+      // Pixel 0 alone; then each byte's pixels 1–7 and the next byte's pixel 0, as four pairs.
+      b = bytes[i];
+      ones |= b & 0x80;
+      pixels[x++] = single[b >> 7];
+      let pair = x >> 1;
+      for (const stop = end - 8; x <= stop; x += 8, pair += 4) {
+        const next = bytes[++i];
+        ones |= b | (next & 0x80);
+        pairs[pair] = table[(b >> 5) & 3];
+        pairs[pair + 1] = table[(b >> 3) & 3];
+        pairs[pair + 2] = table[(b >> 1) & 3];
+        pairs[pair + 3] = table[((b & 1) << 1) | (next >> 7)];
+        b = next;
+      }
+      bit = 6;
     }
-  } else {
-    // Pixel 0 alone; then each byte's pixels 1–7 and the next byte's pixel 0, as four pairs.
-    let b = bytes[source];
-    ones |= b & 0x80;
-    pixels[at++] = single[b >> 7];
-    let pair = at >> 1;
-    for (const stop = end - 8; at <= stop; at += 8, pair += 4) {
-      const next = bytes[++source];
-      ones |= b | (next & 0x80);
-      pairs[pair] = table[(b >> 5) & 3];
-      pairs[pair + 1] = table[(b >> 3) & 3];
-      pairs[pair + 2] = table[(b >> 1) & 3];
-      pairs[pair + 3] = table[((b & 1) << 1) | (next >> 7)];
-      b = next;
-    }
-    // The loop leaves `source` at the byte holding pixel `at` (bit position 1 of it).
-    for (let bit = 6; at < end; at++, bit--) {
+    for (; x < end; x++, bit--) {
       if (bit < 0) {
-        b = bytes[++source];
+        b = bytes[++i];
         bit = 7;
       }
       const index = (b >> bit) & 1;
       ones |= index;
-      pixels[at] = single[index];
-    }
-    return ones;
-  }
-  if (at < end) {
-    const b = bytes[source];
-    for (let bit = 7; at < end; at++, bit--) {
-      const index = (b >> bit) & 1;
-      ones |= index;
-      pixels[at] = single[index];
+      pixels[x] = single[index];
     }
   }
-  return ones;
+  return ones !== 0;
 }
 
 /**
- * One row of 2-bit indices (most significant first) from `source`: `width` pixels from pixel `at`.
- * `table` holds the 4-bit chunks (`fillChunks(palette, 4)`); `single` is the palette. Returns
- * whether a painted index is 3 (for 3-colour palettes).
+ * 2-bit indices (most significant first). `table` holds the 4-bit chunks (`fillChunks(palette,
+ * 4)`); `single` is the palette. Returns whether a painted index is 3 (for 3-colour palettes).
  */
-export function paintBits2Row(
+export function paintBits2Block(
   bytes: Uint8Array,
   source: number,
+  rowBytes: number,
   width: number,
+  height: number,
   table: Float64Array,
   single: Uint32Array,
   pixels: Uint32Array,
   pairs: Float64Array,
   at: number,
+  stride: number,
 ): boolean {
-  const end = at + width;
-  if (width === 0) return false;
   // Bit 0 of an index's two bits is set in `both` when that index is 3.
   let both = 0;
-  let b: number;
-  let bit: number;
-  if ((at & 1) === 0) {
-    let pair = at >> 1;
-    for (const stop = at + (width & ~3); at < stop; at += 4, pair += 2) {
-      const byte = bytes[source++];
-      both |= byte & (byte >> 1);
-      pairs[pair] = table[byte >> 4];
-      pairs[pair + 1] = table[byte & 15];
-    }
-    b = bytes[source];
-    bit = 6;
-  } else {
-    // Pixel 0 alone; then each byte's pixels 1–3 and the next byte's pixel 0, as two pairs.
-    b = bytes[source];
-    both |= (b & (b >> 1)) & 0x40;
-    pixels[at++] = single[b >> 6];
-    let pair = at >> 1;
-    for (const stop = end - 4; at <= stop; at += 4, pair += 2) {
-      const next = bytes[++source];
-      both |= (b & (b >> 1)) | ((next & (next >> 1)) & 0x40);
-      pairs[pair] = table[(b >> 2) & 15];
-      pairs[pair + 1] = table[((b & 3) << 2) | (next >> 6)];
-      b = next;
-    }
-    bit = 4;
-  }
-  for (; at < end; at++, bit -= 2) {
-    if (bit < 0) {
-      b = bytes[++source];
+  for (let row = 0; row < height && width > 0; row++, at += stride, source += rowBytes) {
+    let i = source;
+    let x = at;
+    const end = at + width;
+    let b: number;
+    let bit: number;
+    if ((x & 1) === 0) {
+      let pair = x >> 1;
+      for (const stop = x + (width & ~3); x < stop; x += 4, pair += 2) {
+        const byte = bytes[i++];
+        both |= byte & (byte >> 1);
+        pairs[pair] = table[byte >> 4];
+        pairs[pair + 1] = table[byte & 15];
+      }
+      b = bytes[i];
       bit = 6;
+    } else {
+      // Pixel 0 alone; then each byte's pixels 1–3 and the next byte's pixel 0, as two pairs.
+      b = bytes[i];
+      both |= b & (b >> 1) & 0x40;
+      pixels[x++] = single[b >> 6];
+      let pair = x >> 1;
+      for (const stop = end - 4; x <= stop; x += 4, pair += 2) {
+        const next = bytes[++i];
+        both |= (b & (b >> 1)) | (next & (next >> 1) & 0x40);
+        pairs[pair] = table[(b >> 2) & 15];
+        pairs[pair + 1] = table[((b & 3) << 2) | (next >> 6)];
+        b = next;
+      }
+      bit = 4;
     }
-    const index = (b >> bit) & 3;
-    both |= index & (index >> 1);
-    pixels[at] = single[index];
+    for (; x < end; x++, bit -= 2) {
+      if (bit < 0) {
+        b = bytes[++i];
+        bit = 6;
+      }
+      const index = (b >> bit) & 3;
+      both |= index & (index >> 1);
+      pixels[x] = single[index];
+    }
   }
   return (both & 0x55) !== 0;
 }
 
 /**
- * One row of 8-bit indices into a palette of `size` ≤ 16 colours, from `source` (`words` views
- * `bytes`): `width` pixels from pixel `at`. `table` holds index pairs (`fillChunks(palette, 8)`);
- * `single` is the palette, INVALID past its colours. Returns whether an index is `size` or more.
+ * 8-bit indices into a palette of `size` ≤ 16 colours (`words` views `bytes`). `table` holds index
+ * pairs (`fillIndexPairs(palette, size)`); `single` is the palette, INVALID past its colours.
+ * Returns whether an index is `size` or more (the pixels painted then are not to be trusted).
  */
-export function paintIndex8Row(
+export function paintIndex8Block(
   bytes: Uint8Array,
   words: DataView,
   source: number,
+  rowBytes: number,
   width: number,
+  height: number,
   size: number,
   table: Float64Array,
   single: Uint32Array,
   pixels: Uint32Array,
   pairs: Float64Array,
   at: number,
+  stride: number,
 ): boolean {
-  const end = at + width;
-  let seen = 0;
-  if (width > 0 && at & 1) {
-    const pixel = single[bytes[source++]];
-    pixels[at++] = pixel;
-    seen |= pixel;
-  }
-  // Four indices a word; a byte's top bit says whether that index is `size` or more.
+  // Four indices a word; a byte's top bit in `over` says that index was `size` or more.
   const sizes = size * 0x01010101;
   let over = 0;
-  let pair = at >> 1;
-  for (const stop = end - 4; at <= stop; at += 4, pair += 2, source += 4) {
-    const four = words.getUint32(source, true);
-    over |= ((four | 0x80808080) - sizes) | four;
-    pairs[pair] = table[((four & 0x0f) << 4) | ((four >> 8) & 0x0f)];
-    pairs[pair + 1] = table[((four >> 12) & 0xf0) | ((four >>> 24) & 0x0f)];
-  }
-  for (; at < end; at++, source++) {
-    const pixel = single[bytes[source]];
-    pixels[at] = pixel;
-    seen |= pixel;
+  let seen = 0;
+  for (let row = 0; row < height && width > 0; row++, at += stride, source += rowBytes) {
+    let i = source;
+    let x = at;
+    const end = at + width;
+    if (x & 1) {
+      const pixel = single[bytes[i++]];
+      pixels[x++] = pixel;
+      seen |= pixel;
+    }
+    let pair = x >> 1;
+    for (const stop = end - 4; x <= stop; x += 4, pair += 2, i += 4) {
+      const four = words.getUint32(i, true);
+      over |= ((four | 0x80808080) - sizes) | four;
+      pairs[pair] = table[((four & 0x0f) << 4) | ((four >> 8) & 0x0f)];
+      pairs[pair + 1] = table[((four >> 12) & 0xf0) | ((four >>> 24) & 0x0f)];
+    }
+    for (; x < end; x++, i++) {
+      const pixel = single[bytes[i]];
+      pixels[x] = pixel;
+      seen |= pixel;
+    }
   }
   return (over & 0x80808080) !== 0 || (seen & INVALID_BYTE) !== 0;
 }

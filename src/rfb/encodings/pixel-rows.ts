@@ -61,5 +61,6 @@ export function fillRun(target: Uint32Array, pixel: number, at: number, count: n
 
 /** Fills `height` rows of `width` pixels from `at`, `stride` pixels apart, with one colour. */
 export function fillRows(target: Uint32Array, pixel: number, at: number, width: number, height: number, stride: number): void {
-  for (let row = 0; row < height; row++, at += stride) fillRun(target, pixel, at, width);
+  if (width === stride) target.fill(pixel, at, at + width * height);
+  else for (let row = 0; row < height; row++, at += stride) fillRun(target, pixel, at, width);
 }

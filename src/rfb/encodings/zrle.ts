@@ -3,7 +3,7 @@ import type { ByteQueue } from '../byte-queue.js';
 import { BYTES_PER_PIXEL, type Framebuffer } from '../framebuffer.js';
 import type { Decoder, RectangleInProgress } from './decoder.js';
 import { InflateStream, MAX_INFLATE_BYTES, compressedLengthBound } from './inflate-stream.js';
-import { paintBits1Row, paintBits2Row, pairsOf, PairTable } from './palette-rows.js';
+import { paintBits1Block, paintBits2Block, pairsOf, PairTable } from './palette-rows.js';
 import { copyRgbRow, dataViewOf, fillRows, fillRun, LITTLE_ENDIAN, rgbPixel } from './pixel-rows.js';
 
 const TILE_SIDE = 64;
@@ -76,20 +76,37 @@ class ZRLEDecoder implements Decoder {
     this.pairs = pixels ? pairsOf(framebuffer.data) : undefined;
     this.words = dataViewOf(data);
     let offset = 0;
+    const stride = framebuffer.width;
     for (let tileY = 0; tileY < rect.height; tileY += TILE_SIDE) {
       const height = Math.min(TILE_SIDE, rect.height - tileY);
+      const y = rect.y + tileY;
+      // Solid tiles of one colour side by side are filled as one span (fewer, longer fills).
+      let spanStart = 0;
+      let spanWidth = 0;
+      let spanPixel = 0;
       for (let tileX = 0; tileX < rect.width; tileX += TILE_SIDE) {
         const width = Math.min(TILE_SIDE, rect.width - tileX);
         const x = rect.x + tileX;
-        const y = rect.y + tileY;
-        if (pixels) {
-          offset = this.paintTile(rect, tileX, tileY, width, height, data, offset, pixels, y * framebuffer.width + x, framebuffer.width);
+        if (pixels && data[offset] === Subencoding.Solid && offset + 1 + CPIXEL_BYTES <= data.length) {
+          const pixel = readCPixel(data, offset + 1);
+          offset += 1 + CPIXEL_BYTES;
+          if (spanWidth > 0 && pixel === spanPixel) {
+            spanWidth += width;
+            continue;
+          }
+          if (spanWidth > 0) fillRows(pixels, spanPixel, y * stride + spanStart, spanWidth, height, stride);
+          spanStart = x;
+          spanWidth = width;
+          spanPixel = pixel;
+        } else if (pixels) {
+          offset = this.paintTile(rect, tileX, tileY, width, height, data, offset, pixels, y * stride + x, stride);
         } else {
           offset = this.paintTile(rect, tileX, tileY, width, height, data, offset, this.tile, 0, width);
           const tileBytes = new Uint8Array(this.tile.buffer, 0, width * height * BYTES_PER_PIXEL);
           framebuffer.putRows(x, y, width, height, tileBytes);
         }
       }
+      if (spanWidth > 0 && pixels) fillRows(pixels, spanPixel, y * stride + spanStart, spanWidth, height, stride);
     }
     if (offset !== data.length) {
       throw new VNCProtocolError(`${describe(rect)}: ${data.length - offset} bytes of data are left over after the last tile.`);
@@ -225,12 +242,11 @@ class ZRLEDecoder implements Decoder {
   private paintPackedPairs(data: Buffer, offset: number, bits: number, rowBytes: number, width: number, height: number, target: Uint32Array, pairs: Float64Array, base: number, stride: number): boolean {
     const table = this.pairTable;
     table.fillChunks(this.palette, bits * 2);
-    let three = false;
-    for (let row = 0, at = base; row < height; row++, at += stride, offset += rowBytes) {
-      if (bits === 1) paintBits1Row(data, offset, width, table.pairs, this.palette, target, pairs, at);
-      else if (paintBits2Row(data, offset, width, table.pairs, this.palette, target, pairs, at)) three = true;
+    if (bits === 1) {
+      paintBits1Block(data, offset, rowBytes, width, height, table.pairs, this.palette, target, pairs, base, stride);
+      return false;
     }
-    return three;
+    return paintBits2Block(data, offset, rowBytes, width, height, table.pairs, this.palette, target, pairs, base, stride);
   }
 
   private readPalette(data: Buffer, offset: number, colours: number, rect: RectangleInProgress, tileX: number, tileY: number, width: number, height: number): number {
