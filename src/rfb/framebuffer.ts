@@ -1,5 +1,3 @@
-import { pixelsOf } from './encodings/pixel-rows.js';
-
 /** A rectangle in framebuffer coordinates. */
 export interface Rect {
   x: number;
@@ -76,15 +74,6 @@ export class Framebuffer {
 
   /** Fills a rectangle with one colour (R, G, B). */
   fill(rect: Rect, red: number, green: number, blue: number): void {
-    const pixels = pixelsOf(this.data);
-    if (pixels) {
-      const pixel = red | (green << 8) | (blue << 16);
-      let at = rect.y * this.width + rect.x;
-      // Full-width rectangles are one run of pixels.
-      if (rect.width === this.width) pixels.fill(pixel, at, at + rect.width * rect.height);
-      else for (let row = 0; row < rect.height; row++, at += this.width) pixels.fill(pixel, at, at + rect.width);
-      return;
-    }
     const stride = this.width * BYTES_PER_PIXEL;
     const first = rect.y * stride + rect.x * BYTES_PER_PIXEL;
     const rowBytes = rect.width * BYTES_PER_PIXEL;

@@ -61,6 +61,15 @@ export function fillRun(target: Uint32Array, pixel: number, at: number, count: n
 
 /** Fills `height` rows of `width` pixels from `at`, `stride` pixels apart, with one colour. */
 export function fillRows(target: Uint32Array, pixel: number, at: number, width: number, height: number, stride: number): void {
-  if (width === stride) target.fill(pixel, at, at + width * height);
-  else for (let row = 0; row < height; row++, at += stride) fillRun(target, pixel, at, width);
+  if (width === stride) {
+    target.fill(pixel, at, at + width * height);
+    return;
+  }
+  if (width <= FILL_LOOP_MAX) {
+    for (let row = 0; row < height; row++, at += stride) fillRun(target, pixel, at, width);
+    return;
+  }
+  target.fill(pixel, at, at + width);
+  // Copying the first row is cheaper than filling each (measured: a native fill costs more a call).
+  for (let row = 1, to = at + stride; row < height; row++, to += stride) target.copyWithin(to, at, at + width);
 }

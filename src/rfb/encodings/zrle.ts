@@ -4,7 +4,7 @@ import { BYTES_PER_PIXEL, type Framebuffer } from '../framebuffer.js';
 import type { Decoder, RectangleInProgress } from './decoder.js';
 import { InflateStream, MAX_INFLATE_BYTES, compressedLengthBound } from './inflate-stream.js';
 import { paintBits1Block, paintBits2Block, pairsOf, PairTable } from './palette-rows.js';
-import { copyRgbRow, dataViewOf, fillRows, fillRun, LITTLE_ENDIAN, rgbPixel } from './pixel-rows.js';
+import { copyRgbRow, dataViewOf, fillRows, fillRun, LITTLE_ENDIAN, pixelsOf, rgbPixel } from './pixel-rows.js';
 
 const TILE_SIDE = 64;
 /** A CPIXEL: the pixel format we ask for (32 bpp, depth 24) travels as its three colour bytes R, G, B. */
@@ -47,8 +47,6 @@ class ZRLEDecoder implements Decoder {
   private readonly palette = new Uint32Array(128);
   /** Where a tile is assembled when the framebuffer cannot be written as 32-bit pixels directly. */
   private readonly tile = new Uint32Array(TILE_SIDE * TILE_SIDE);
-  private framebufferBytes: Buffer | undefined;
-  private framebufferPixels: Uint32Array | undefined;
   /** The framebuffer as pixel pairs, while a rectangle is painted into it. */
   private pairs: Float64Array | undefined;
   private readonly pairTable = new PairTable();
@@ -72,7 +70,7 @@ class ZRLEDecoder implements Decoder {
   }
 
   private paint(rect: RectangleInProgress, data: Buffer, framebuffer: Framebuffer): void {
-    const pixels = this.pixelsOf(framebuffer);
+    const pixels = pixelsOf(framebuffer.data);
     this.pairs = pixels ? pairsOf(framebuffer.data) : undefined;
     this.words = dataViewOf(data);
     let offset = 0;
@@ -111,16 +109,6 @@ class ZRLEDecoder implements Decoder {
     if (offset !== data.length) {
       throw new VNCProtocolError(`${describe(rect)}: ${data.length - offset} bytes of data are left over after the last tile.`);
     }
-  }
-
-  /** The framebuffer as 32-bit pixels, or undefined when it cannot be viewed so (a big-endian host, an unaligned buffer). */
-  private pixelsOf(framebuffer: Framebuffer): Uint32Array | undefined {
-    const bytes = framebuffer.data;
-    if (bytes !== this.framebufferBytes) {
-      this.framebufferBytes = bytes;
-      this.framebufferPixels = LITTLE_ENDIAN && bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2) : undefined;
-    }
-    return this.framebufferPixels;
   }
 
   /**
