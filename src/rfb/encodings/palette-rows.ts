@@ -1,6 +1,6 @@
 /**
- * Painting blocks of palette indices (ZRLE's packed palettes, Tight's palette filter) two pixels
- * per store: the framebuffer is also viewed as a Float64Array, and a small table holds, for every
+ * Painting blocks of packed palette indices (ZRLE's 1- and 2-bit packed palettes) two pixels per
+ * store: the framebuffer is also viewed as a Float64Array, and a small table holds, for every
  * pair of indices a chunk of the row can hold, the two 32-bit pixels as one 64-bit value. That
  * halves the stores, which bound these loops. The 64-bit values are only moved, never computed
  * with, so their bits survive: a pixel's fourth byte is 0, so a pair is never a NaN (whose bit
@@ -8,31 +8,24 @@
  * A pair starts at an even pixel: a row starting at an odd one paints its first pixel alone.
  * Each function paints a whole block (`height` rows of `width` pixels from pixel `at`, `stride`
  * pixels apart; `rowBytes` bytes of indices a row from `source`): no call per row.
+ * Measured on the live 1080p streams: a few % faster than 32-bit stores once optimised, but code
+ * not yet optimised (a fresh process's first frame) boxes every 64-bit value it loads; for Tight's
+ * palettes that cost more than it saved, so they keep 32-bit stores (tight-paint.ts).
  */
 import { LITTLE_ENDIAN } from './pixel-rows.js';
 
 /** Scratch for one decoder: the pair table, as 64-bit pairs and as their 32-bit halves. */
 export class PairTable {
-  readonly pairs = new Float64Array(256);
+  readonly pairs = new Float64Array(16);
   readonly halves = new Uint32Array(this.pairs.buffer);
 
-  /** Entries for chunks of `bits` (1, 2 or 4) bits: each chunk is two indices of bits / 2 bits, first in the high bits. */
+  /** Entries for chunks of `bits` (2 or 4) bits: each chunk is two indices of bits / 2 bits, first in the high bits. */
   fillChunks(palette: Uint32Array, bits: number): void {
     const half = bits >> 1;
     const mask = (1 << half) - 1;
     for (let chunk = 0, at = 0; chunk < 1 << bits; chunk++, at += 2) {
       this.halves[at] = palette[chunk >> half];
       this.halves[at + 1] = palette[chunk & mask];
-    }
-  }
-
-  /** Entries for pairs of 8-bit indices below `size` (≤ 16) at (first << 4) | second; `paintIndex8Block` refuses other indices. */
-  fillIndexPairs(palette: Uint32Array, size: number): void {
-    for (let first = 0; first < size; first++) {
-      for (let second = 0, at = first << 5; second < size; second++, at += 2) {
-        this.halves[at] = palette[first];
-        this.halves[at + 1] = palette[second];
-      }
     }
   }
 }
@@ -177,55 +170,3 @@ export function paintBits2Block(
   }
   return (both & 0x55) !== 0;
 }
-
-/**
- * 8-bit indices into a palette of `size` ≤ 16 colours (`words` views `bytes`). `table` holds index
- * pairs (`fillIndexPairs(palette, size)`); `single` is the palette, INVALID past its colours.
- * Returns whether an index is `size` or more (the pixels painted then are not to be trusted).
- */
-export function paintIndex8Block(
-  bytes: Uint8Array,
-  words: DataView,
-  source: number,
-  rowBytes: number,
-  width: number,
-  height: number,
-  size: number,
-  table: Float64Array,
-  single: Uint32Array,
-  pixels: Uint32Array,
-  pairs: Float64Array,
-  at: number,
-  stride: number,
-): boolean {
-  // Four indices a word; a byte's top bit in `over` says that index was `size` or more.
-  const sizes = size * 0x01010101;
-  let over = 0;
-  let seen = 0;
-  for (let row = 0; row < height && width > 0; row++, at += stride, source += rowBytes) {
-    let i = source;
-    let x = at;
-    const end = at + width;
-    if (x & 1) {
-      const pixel = single[bytes[i++]];
-      pixels[x++] = pixel;
-      seen |= pixel;
-    }
-    let pair = x >> 1;
-    for (const stop = end - 4; x <= stop; x += 4, pair += 2, i += 4) {
-      const four = words.getUint32(i, true);
-      over |= ((four | 0x80808080) - sizes) | four;
-      pairs[pair] = table[((four & 0x0f) << 4) | ((four >> 8) & 0x0f)];
-      pairs[pair + 1] = table[((four >> 12) & 0xf0) | ((four >>> 24) & 0x0f)];
-    }
-    for (; x < end; x++, i++) {
-      const pixel = single[bytes[i]];
-      pixels[x] = pixel;
-      seen |= pixel;
-    }
-  }
-  return (over & 0x80808080) !== 0 || (seen & INVALID_BYTE) !== 0;
-}
-
-/** The fourth byte of a pixel, which only INVALID palette entries set. */
-const INVALID_BYTE = 0xff000000 | 0;

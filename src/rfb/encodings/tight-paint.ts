@@ -5,14 +5,11 @@
  */
 import { VNCProtocolError } from '../../errors.js';
 import { BYTES_PER_PIXEL, type Framebuffer, type Rect } from '../framebuffer.js';
-import { paintBits1Block, paintIndex8Block, pairsOf, type PairTable } from './palette-rows.js';
 import { copyRgbRow, dataViewOf, pixelsOf } from './pixel-rows.js';
 
 /** TPIXEL: R, G, B (the client asks for 32 bpp, depth 24 true colour). */
 export const TPIXEL_BYTES = 3;
 
-/** Palettes up to this size are painted two pixels per store (palette-rows.ts). */
-const MAX_PAIRED_PALETTE = 16;
 /** A palette entry past the palette's colours: its fourth byte is one no TPIXEL sets. */
 const INVALID = 0xff000000;
 
@@ -71,43 +68,20 @@ export function paintPixels(rect: Rect, pixels: Uint8Array, channels: number, fr
 
 /**
  * The palette filter: `size` colours (1–256), then one index a pixel (8 bits; 1 bit, rows padded to
- * a byte, for 2 colours or fewer). `palette` (256 entries) and `table` are scratch space. An index past the
+ * a byte, for 2 colours or fewer). `palette` is scratch space of 256 entries. An index past the
  * palette is a VNCProtocolError naming the first such pixel.
  */
-export function paintPalette(
-  rect: Rect,
-  size: number,
-  colours: Uint8Array,
-  indices: Uint8Array,
-  framebuffer: Framebuffer,
-  palette: Uint32Array,
-  table: PairTable,
-  where: string,
-): void {
+export function paintPalette(rect: Rect, size: number, colours: Uint8Array, indices: Uint8Array, framebuffer: Framebuffer, palette: Uint32Array, where: string): void {
   for (let i = 0, at = 0; i < size; i++, at += TPIXEL_BYTES) palette[i] = colours[at] | (colours[at + 1] << 8) | (colours[at + 2] << 16);
   palette.fill(INVALID, size);
   const view = pixelsOfFramebuffer(framebuffer);
+  // The pixels go to the framebuffer directly, or through one row of scratch (big-endian hosts).
+  const row32 = view ? undefined : new Uint32Array(rect.width);
+  const target = view ?? (row32 as Uint32Array);
   const { width, height } = rect;
   const oneBit = size <= 2;
   const rowBytes = oneBit ? (width + 7) >> 3 : width;
   const words = dataViewOf(indices);
-  const pairs = view ? pairsOf(framebuffer.data) : undefined;
-  if (view && pairs && size <= MAX_PAIRED_PALETTE) {
-    const at = rect.y * framebuffer.width + rect.x;
-    let bad: boolean;
-    if (oneBit) {
-      table.fillChunks(palette, 2);
-      bad = paintBits1Block(indices, 0, rowBytes, width, height, table.pairs, palette, view, pairs, at, framebuffer.width) && size === 1;
-    } else {
-      table.fillIndexPairs(palette, size);
-      bad = paintIndex8Block(indices, words, 0, rowBytes, width, height, size, table.pairs, palette, view, pairs, at, framebuffer.width);
-    }
-    if (bad) throw badIndex(rect, size, indices, rowBytes, oneBit, where);
-    return;
-  }
-  // The pixels go to the framebuffer directly, or through one row of scratch (big-endian hosts).
-  const row32 = view ? undefined : new Uint32Array(rect.width);
-  const target = view ?? (row32 as Uint32Array);
   let seen = 0;
   for (let row = 0; row < height; row++) {
     const at = view ? (rect.y + row) * framebuffer.width + rect.x : 0;

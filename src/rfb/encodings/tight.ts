@@ -5,7 +5,6 @@ import type { Decoder, RectangleInProgress } from './decoder.js';
 import { compressedLengthBound, InflateStream } from './inflate-stream.js';
 import { decodeJpeg, readJpegFrameHeader } from './jpeg.js';
 import { decodeRgbaPng, type RgbaImage } from './png.js';
-import { PairTable } from './palette-rows.js';
 import { paintGradient, paintPalette, paintPixels, paintRgb, TPIXEL_BYTES } from './tight-paint.js';
 
 /** The compression types in the high nibble of the compression-control byte (rfbproto, "Tight Encoding"). */
@@ -78,7 +77,6 @@ class TightDecoder implements Decoder {
   private readonly gradientRows = new Uint8Array(2 * TIGHT_MAX_WIDTH * TPIXEL_BYTES);
   /** The palette filter's colours as 32-bit pixels, reused between rectangles. */
   private readonly palette = new Uint32Array(256);
-  private readonly pairTable = new PairTable();
 
   constructor(png: boolean) {
     this.png = png;
@@ -233,7 +231,7 @@ class TightDecoder implements Decoder {
         paintGradient(rect, pixels, framebuffer, this.gradientRows);
         break;
       default:
-        paintPalette(rect, layout.paletteSize, bytes.subarray(layout.paletteOffset, layout.paletteOffset + layout.paletteSize * TPIXEL_BYTES), pixels, framebuffer, this.palette, this.pairTable, where);
+        paintPalette(rect, layout.paletteSize, bytes.subarray(layout.paletteOffset, layout.paletteOffset + layout.paletteSize * TPIXEL_BYTES), pixels, framebuffer, this.palette, where);
     }
   }
 
