@@ -473,6 +473,31 @@ test.describe('Tight basic compression, palette filter', () => {
   });
 });
 
+test.describe('Tight palettes on a framebuffer of odd width (rows start at even and odd pixels in turn)', () => {
+  test('1 bit and 8 bits a pixel, at even and odd x, widths around the byte and word boundaries', async () => {
+    const server = new TightServer();
+    const picture = new Picture(101, 90);
+    const rects: Uint8Array[] = [];
+    const random = prng(21);
+    let y = 0;
+    for (const count of [2, 3, 16, 17]) {
+      let x = 0;
+      for (const width of [1, 2, 3, 5, 8, 9, 17, 33]) {
+        const height = 5;
+        const colours: RGB[] = Array.from({ length: count }, (_, i) => [(i * 53) & 255, (i * 29 + 7) & 255, 255 - i]);
+        const indices = Array.from({ length: width * height }, () => randomInt(random, 0, count - 1));
+        const left = x + (width % 2);
+        rects.push(await server.basic({ x: left, y, width, height }, { kind: 'palette', colours }, paletteData(width, height, indices, count), { stream: count % 4 }));
+        picture.put(left, y, Image.fromIndices(width, height, indices, colours));
+        x = left + width;
+      }
+      y += 6;
+    }
+    server.close();
+    expectInEveryChunking(101, 90, framebufferUpdate(rects), picture, { random: 2 });
+  });
+});
+
 test.describe('Tight basic compression, gradient filter', () => {
   test('reverses the prediction (left + up − up-left, clamped) exactly, compressed and not', async () => {
     const server = new TightServer();

@@ -331,6 +331,19 @@ test.describe('ZRLE subencodings, in every chunking', () => {
     inEveryChunking(bytes, 8, 8, [after], 3);
   });
 
+  test('a framebuffer of odd width (rows start at even and odd pixels in turn): packed, solid and raw tiles at even and odd x', async () => {
+    const rects: Placed[] = [];
+    let y = 0;
+    for (const colours of [2, 3, 4]) {
+      rects.push(zrleRect(0, y, picture(70, 5, stripes(colours)), 'packed'), zrleRect(71, y, picture(67, 5, stripes(colours)), 'packed'));
+      y += 6;
+    }
+    // Solid tiles of one colour side by side (filled as one span), then of two colours, and a full-width row of them.
+    rects.push(zrleRect(1, y, picture(140, 4, () => 0x336699), 'solid'), zrleRect(0, y + 5, picture(150, 3, (x) => (x < 128 ? 0x102030 : 0x405060)), 'solid'));
+    rects.push(zrleRect(0, y + 9, picture(151, 2, () => 0x0a0b0c), 'solid'), zrleRect(3, y + 12, picture(69, 3, gradient), 'raw'));
+    inEveryChunking(await messages(rects, 2), 151, y + 16, rects, rects.length / 2, { maxSplitLength: 60, random: 3 });
+  });
+
   test('seeded random tiles of random subencodings, 10 rectangles on one stream', async () => {
     const random = prng(1234);
     const rects: Placed[] = [];

@@ -5,42 +5,34 @@
  */
 import { VNCProtocolError } from '../../errors.js';
 import { BYTES_PER_PIXEL, type Framebuffer, type Rect } from '../framebuffer.js';
+import { copyRgbRow, dataViewOf, pixelsOf } from './pixel-rows.js';
 
 /** TPIXEL: R, G, B (the client asks for 32 bpp, depth 24 true colour). */
 export const TPIXEL_BYTES = 3;
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** A palette entry past the palette's colours: its fourth byte is one no TPIXEL sets. */
 const INVALID = 0xff000000;
 
-let viewedBytes: Buffer | undefined;
-let viewedPixels: Uint32Array | undefined;
-
 /** The framebuffer as 32-bit pixels (bytes R, G, B, x), or undefined on a big-endian host or an unaligned buffer. */
-export function pixelsOf(framebuffer: Framebuffer): Uint32Array | undefined {
-  const bytes = framebuffer.data;
-  if (bytes !== viewedBytes) {
-    viewedBytes = bytes;
-    viewedPixels = LITTLE_ENDIAN && bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2) : undefined;
-  }
-  return viewedPixels;
+function pixelsOfFramebuffer(framebuffer: Framebuffer): Uint32Array | undefined {
+  return pixelsOf(framebuffer.data);
 }
 
 /** Paints tightly packed R, G, B pixels. */
 export function paintRgb(rect: Rect, pixels: Uint8Array, framebuffer: Framebuffer): void {
-  const view = pixelsOf(framebuffer);
+  const view = pixelsOfFramebuffer(framebuffer);
   const { width, height } = rect;
-  let source = 0;
   if (view) {
-    for (let row = 0, at = rect.y * framebuffer.width + rect.x; row < height; row++, at += framebuffer.width) {
-      for (let end = at + width, target = at; target < end; target++, source += TPIXEL_BYTES) {
-        view[target] = pixels[source] | (pixels[source + 1] << 8) | (pixels[source + 2] << 16);
-      }
+    const words = dataViewOf(pixels);
+    const rowBytes = width * TPIXEL_BYTES;
+    for (let row = 0, at = rect.y * framebuffer.width + rect.x, source = 0; row < height; row++, at += framebuffer.width, source += rowBytes) {
+      copyRgbRow(pixels, words, source, width, view, at);
     }
     return;
   }
   const out = framebuffer.data;
   const stride = framebuffer.width * BYTES_PER_PIXEL;
+  let source = 0;
   for (let row = 0; row < height; row++) {
     let target = (rect.y + row) * stride + rect.x * BYTES_PER_PIXEL;
     for (let column = 0; column < width; column++, source += TPIXEL_BYTES, target += BYTES_PER_PIXEL) {
@@ -82,37 +74,70 @@ export function paintPixels(rect: Rect, pixels: Uint8Array, channels: number, fr
 export function paintPalette(rect: Rect, size: number, colours: Uint8Array, indices: Uint8Array, framebuffer: Framebuffer, palette: Uint32Array, where: string): void {
   for (let i = 0, at = 0; i < size; i++, at += TPIXEL_BYTES) palette[i] = colours[at] | (colours[at + 1] << 8) | (colours[at + 2] << 16);
   palette.fill(INVALID, size);
-  const view = pixelsOf(framebuffer);
+  const view = pixelsOfFramebuffer(framebuffer);
   // The pixels go to the framebuffer directly, or through one row of scratch (big-endian hosts).
   const row32 = view ? undefined : new Uint32Array(rect.width);
   const target = view ?? (row32 as Uint32Array);
   const { width, height } = rect;
   const oneBit = size <= 2;
   const rowBytes = oneBit ? (width + 7) >> 3 : width;
+  const words = dataViewOf(indices);
   let seen = 0;
   for (let row = 0; row < height; row++) {
-    let at = view ? (rect.y + row) * framebuffer.width + rect.x : 0;
-    let source = row * rowBytes;
-    if (oneBit) {
-      for (let column = 0; column < width; column += 8) {
-        const bits = indices[source++];
-        const count = Math.min(8, width - column);
-        for (let bit = 0; bit < count; bit++, at++) {
-          const pixel = palette[(bits >> (7 - bit)) & 1];
-          target[at] = pixel;
-          seen |= pixel;
-        }
-      }
-    } else {
-      for (let end = at + width; at < end; at++, source++) {
-        const pixel = palette[indices[source]];
-        target[at] = pixel;
-        seen |= pixel;
-      }
-    }
+    const at = view ? (rect.y + row) * framebuffer.width + rect.x : 0;
+    seen |= oneBit ? paletteRow1(indices, row * rowBytes, width, palette, target, at) : paletteRow8(indices, words, row * rowBytes, width, palette, target, at);
     if (row32) paintRow32(framebuffer, rect.x, rect.y + row, row32);
   }
   if (seen & INVALID) throw badIndex(rect, size, indices, rowBytes, oneBit, where);
+}
+
+/** One row of 1-bit palette indices (most significant bit first); returns the OR of the colours written. */
+function paletteRow1(indices: Uint8Array, source: number, width: number, palette: Uint32Array, target: Uint32Array, at: number): number {
+  // The OR of the bytes read: any 1 painted palette[1] (INVALID when the palette has one colour).
+  let ones = 0;
+  for (const stop = at + (width & ~7); at < stop; at += 8) {
+    const bits = indices[source++];
+    ones |= bits;
+    target[at] = palette[bits >> 7];
+    target[at + 1] = palette[(bits >> 6) & 1];
+    target[at + 2] = palette[(bits >> 5) & 1];
+    target[at + 3] = palette[(bits >> 4) & 1];
+    target[at + 4] = palette[(bits >> 3) & 1];
+    target[at + 5] = palette[(bits >> 2) & 1];
+    target[at + 6] = palette[(bits >> 1) & 1];
+    target[at + 7] = palette[bits & 1];
+  }
+  const rest = width & 7;
+  if (rest > 0) {
+    const bits = indices[source] & ((0xff << (8 - rest)) & 0xff);
+    ones |= bits;
+    for (let shift = 7; shift > 7 - rest; at++, shift--) target[at] = palette[(bits >> shift) & 1];
+  }
+  return palette[0] | (ones === 0 ? 0 : palette[1]);
+}
+
+/** One row of 8-bit palette indices, four at a time; returns the OR of the colours written. */
+function paletteRow8(indices: Uint8Array, words: DataView, source: number, width: number, palette: Uint32Array, target: Uint32Array, at: number): number {
+  let seen = 0;
+  const end = at + width;
+  for (const stop = at + (width & ~3); at < stop; at += 4, source += 4) {
+    const four = words.getUint32(source, true);
+    const p0 = palette[four & 0xff];
+    const p1 = palette[(four >>> 8) & 0xff];
+    const p2 = palette[(four >>> 16) & 0xff];
+    const p3 = palette[four >>> 24];
+    target[at] = p0;
+    target[at + 1] = p1;
+    target[at + 2] = p2;
+    target[at + 3] = p3;
+    seen |= p0 | p1 | p2 | p3;
+  }
+  for (; at < end; at++, source++) {
+    const pixel = palette[indices[source]];
+    target[at] = pixel;
+    seen |= pixel;
+  }
+  return seen;
 }
 
 /** Writes 32-bit pixels (R | G << 8 | B << 16) as bytes, for hosts where the framebuffer cannot be viewed as 32-bit. */

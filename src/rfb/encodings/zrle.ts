@@ -3,6 +3,8 @@ import type { ByteQueue } from '../byte-queue.js';
 import { BYTES_PER_PIXEL, type Framebuffer } from '../framebuffer.js';
 import type { Decoder, RectangleInProgress } from './decoder.js';
 import { InflateStream, MAX_INFLATE_BYTES, compressedLengthBound } from './inflate-stream.js';
+import { paintBits1Block, paintBits2Block, pairsOf, PairTable } from './palette-rows.js';
+import { copyRgbRow, dataViewOf, fillRows, fillRun, LITTLE_ENDIAN, pixelsOf, rgbPixel } from './pixel-rows.js';
 
 const TILE_SIDE = 64;
 /** A CPIXEL: the pixel format we ask for (32 bpp, depth 24) travels as its three colour bytes R, G, B. */
@@ -20,16 +22,13 @@ const Subencoding = {
   PaletteRLEMin: 130,
 } as const;
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** The byte of a 32-bit pixel that a CPIXEL never sets (the framebuffer's fourth byte). */
 const PADDING = LITTLE_ENDIAN ? 0xff000000 | 0 : 0xff;
 /** What palette entries past the palette's colours hold. */
 const INVALID = PADDING >>> 0;
 
 /** The CPIXEL at `offset` as a 32-bit value whose bytes in memory are R, G, B, 0 (the framebuffer's layout). */
-const readCPixel: (bytes: Uint8Array, offset: number) => number = LITTLE_ENDIAN
-  ? (bytes, offset) => bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16)
-  : (bytes, offset) => ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8)) >>> 0;
+const readCPixel = rgbPixel;
 
 /**
  * ZRLE (encoding 16, rfbproto "ZRLE Encoding"): a u32 length, then that many bytes of the
@@ -48,8 +47,11 @@ class ZRLEDecoder implements Decoder {
   private readonly palette = new Uint32Array(128);
   /** Where a tile is assembled when the framebuffer cannot be written as 32-bit pixels directly. */
   private readonly tile = new Uint32Array(TILE_SIDE * TILE_SIDE);
-  private framebufferBytes: Buffer | undefined;
-  private framebufferPixels: Uint32Array | undefined;
+  /** The framebuffer as pixel pairs, while a rectangle is painted into it. */
+  private pairs: Float64Array | undefined;
+  private readonly pairTable = new PairTable();
+  /** The inflated data of the rectangle being painted, for 32-bit reads. */
+  private words: DataView | undefined;
 
   decode(rect: RectangleInProgress, queue: ByteQueue, framebuffer: Framebuffer): boolean {
     if (!queue.has(4)) return false;
@@ -68,36 +70,45 @@ class ZRLEDecoder implements Decoder {
   }
 
   private paint(rect: RectangleInProgress, data: Buffer, framebuffer: Framebuffer): void {
-    const pixels = this.pixelsOf(framebuffer);
+    const pixels = pixelsOf(framebuffer.data);
+    this.pairs = pixels ? pairsOf(framebuffer.data) : undefined;
+    this.words = dataViewOf(data);
     let offset = 0;
+    const stride = framebuffer.width;
     for (let tileY = 0; tileY < rect.height; tileY += TILE_SIDE) {
       const height = Math.min(TILE_SIDE, rect.height - tileY);
+      const y = rect.y + tileY;
+      // Solid tiles of one colour side by side are filled as one span (fewer, longer fills).
+      let spanStart = 0;
+      let spanWidth = 0;
+      let spanPixel = 0;
       for (let tileX = 0; tileX < rect.width; tileX += TILE_SIDE) {
         const width = Math.min(TILE_SIDE, rect.width - tileX);
         const x = rect.x + tileX;
-        const y = rect.y + tileY;
-        if (pixels) {
-          offset = this.paintTile(rect, tileX, tileY, width, height, data, offset, pixels, y * framebuffer.width + x, framebuffer.width);
+        if (pixels && data[offset] === Subencoding.Solid && offset + 1 + CPIXEL_BYTES <= data.length) {
+          const pixel = readCPixel(data, offset + 1);
+          offset += 1 + CPIXEL_BYTES;
+          if (spanWidth > 0 && pixel === spanPixel) {
+            spanWidth += width;
+            continue;
+          }
+          if (spanWidth > 0) fillRows(pixels, spanPixel, y * stride + spanStart, spanWidth, height, stride);
+          spanStart = x;
+          spanWidth = width;
+          spanPixel = pixel;
+        } else if (pixels) {
+          offset = this.paintTile(rect, tileX, tileY, width, height, data, offset, pixels, y * stride + x, stride);
         } else {
           offset = this.paintTile(rect, tileX, tileY, width, height, data, offset, this.tile, 0, width);
           const tileBytes = new Uint8Array(this.tile.buffer, 0, width * height * BYTES_PER_PIXEL);
           framebuffer.putRows(x, y, width, height, tileBytes);
         }
       }
+      if (spanWidth > 0 && pixels) fillRows(pixels, spanPixel, y * stride + spanStart, spanWidth, height, stride);
     }
     if (offset !== data.length) {
       throw new VNCProtocolError(`${describe(rect)}: ${data.length - offset} bytes of data are left over after the last tile.`);
     }
-  }
-
-  /** The framebuffer as 32-bit pixels, or undefined when it cannot be viewed so (a big-endian host, an unaligned buffer). */
-  private pixelsOf(framebuffer: Framebuffer): Uint32Array | undefined {
-    const bytes = framebuffer.data;
-    if (bytes !== this.framebufferBytes) {
-      this.framebufferBytes = bytes;
-      this.framebufferPixels = LITTLE_ENDIAN && bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2) : undefined;
-    }
-    return this.framebufferPixels;
   }
 
   /**
@@ -123,19 +134,14 @@ class ZRLEDecoder implements Decoder {
 
     if (subencoding === Subencoding.Solid) {
       if (offset + CPIXEL_BYTES > end) throw tileError(rect, tileX, tileY, width, height, 'the data ends inside the colour');
-      const pixel = readCPixel(data, offset);
-      // A loop beats TypedArray#fill at tile widths (≤ 64): no native call per row.
-      for (let row = 0, at = base; row < height; row++, at += stride) {
-        for (let i = at, stop = at + width; i < stop; i++) target[i] = pixel;
-      }
+      fillRows(target, readCPixel(data, offset), base, width, height, stride);
       return offset + CPIXEL_BYTES;
     }
 
     if (subencoding === Subencoding.Raw) {
       if (offset + area * CPIXEL_BYTES > end) throw tileError(rect, tileX, tileY, width, height, `the data ends inside the ${area} raw pixels`);
-      for (let row = 0, at = base; row < height; row++, at += stride) {
-        for (let column = 0; column < width; column++, offset += CPIXEL_BYTES) target[at + column] = readCPixel(data, offset);
-      }
+      const words = this.words!;
+      for (let row = 0, at = base; row < height; row++, at += stride, offset += width * CPIXEL_BYTES) copyRgbRow(data, words, offset, width, target, at);
       return offset;
     }
 
@@ -148,6 +154,11 @@ class ZRLEDecoder implements Decoder {
       // Indices the palette does not have read INVALID, whose padding byte no CPIXEL has: one OR per pixel finds them.
       const palette = this.palette;
       palette.fill(INVALID, colours, 1 << bits);
+      if (bits < 4 && this.pairs && target !== this.tile) {
+        const three = this.paintPackedPairs(data, offset, bits, rowBytes, width, height, target, this.pairs, base, stride);
+        if (three && colours === 3) throw this.badIndex(rect, tileX, tileY, width, height, data, offset, bits, colours);
+        return offset + rowBytes * height;
+      }
       const start = offset;
       const bad = paintPacked(data, offset, bits, width, height, palette, target, base, stride);
       if (bad & PADDING) throw this.badIndex(rect, tileX, tileY, width, height, data, start, bits, colours);
@@ -199,7 +210,8 @@ class ZRLEDecoder implements Decoder {
         done += run;
         while (run > 0) {
           const count = Math.min(run, width - column);
-          for (const stop = at + count; at < stop; at++) target[at] = pixel;
+          fillRun(target, pixel, at, count);
+          at += count;
           run -= count;
           column += count;
           if (column === width) {
@@ -212,6 +224,17 @@ class ZRLEDecoder implements Decoder {
     }
 
     throw tileError(rect, tileX, tileY, width, height, `subencoding ${subencoding} is not defined by ZRLE`);
+  }
+
+  /** Packed 1- or 2-bit indices, two pixels per store (palette-rows.ts); returns whether a 2-bit index was 3. */
+  private paintPackedPairs(data: Buffer, offset: number, bits: number, rowBytes: number, width: number, height: number, target: Uint32Array, pairs: Float64Array, base: number, stride: number): boolean {
+    const table = this.pairTable;
+    table.fillChunks(this.palette, bits * 2);
+    if (bits === 1) {
+      paintBits1Block(data, offset, rowBytes, width, height, table.pairs, this.palette, target, pairs, base, stride);
+      return false;
+    }
+    return paintBits2Block(data, offset, rowBytes, width, height, table.pairs, this.palette, target, pairs, base, stride);
   }
 
   private readPalette(data: Buffer, offset: number, colours: number, rect: RectangleInProgress, tileX: number, tileY: number, width: number, height: number): number {
