@@ -14,7 +14,8 @@ export function encodePng(frame: Frame): Buffer {
 
 /**
  * encodePng, compressing off the main thread; with `region`, only that part of the frame (no copy
- * of it is made). The pixels are read before it returns: the frame may change meanwhile.
+ * of it is made). The pixels are read until the promise settles: do not change `frame.data`
+ * meanwhile (as with any buffer handed to an asynchronous write).
  */
 export async function encodePngAsync(frame: Frame, region?: Rect): Promise<Buffer> {
   if (!region) return encodeRgbaPngAsync(frame.width, frame.height, frame.data);

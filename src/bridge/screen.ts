@@ -120,8 +120,16 @@ export class Screen {
 
   /** The screen (or a region) as PNG bytes, also written to `path` when given. */
   async screenshot(options: ScreenshotOptions = {}): Promise<Buffer> {
-    // Straight from the framebuffer: the pixels are read (filtered) before the first await.
-    const png = await encodePngAsync(this.context.session().framebuffer, this.checkRegion(options.region));
+    const session = this.context.session();
+    const region = this.checkRegion(options.region);
+    // Straight from the framebuffer, which must not change while it is read: updates wait.
+    const release = session.holdUpdates();
+    let png: Buffer;
+    try {
+      png = await encodePngAsync(session.framebuffer, region);
+    } finally {
+      release();
+    }
     if (options.path) {
       await mkdir(dirname(options.path), { recursive: true });
       await writeFile(options.path, png);

@@ -159,6 +159,8 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
   private damage: Rect[] = [];
   private needFullUpdate = false;
   private closing = false;
+  /** How many holdUpdates() are in force: while any is, received data is queued, not parsed. */
+  private holds = 0;
   /** Whether key or pointer events were sent (a close then waits until the server has them). */
   private inputSent = false;
   private isReady = false;
@@ -533,6 +535,22 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     }
   }
 
+  /**
+   * Stops painting server messages into the framebuffer until the returned function is called
+   * (once; later calls do nothing): what arrives meanwhile is kept and handled then. For reading the
+   * framebuffer across awaits (a PNG compressed on the thread pool) without a half-updated picture.
+   */
+  holdUpdates(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      if (this.holds === 0) this.received(new Uint8Array(0));
+    };
+  }
+
   private received(chunk: Uint8Array): void {
     if (this.closedBecause) return;
     if (chunk.length > 0) {
@@ -541,7 +559,7 @@ export class RFBClient extends EventEmitter<RFBClientEvents> {
     }
     try {
       if (chunk.length > 0) this.queue.push(chunk);
-      this.parser.parse(this.queue);
+      if (this.holds === 0) this.parser.parse(this.queue);
     } catch (error) {
       const failure =
         error instanceof VNCError ? error : new VNCProtocolError(`Failed to handle data from ${this.remote}: ${String(error)}`, { cause: error });

@@ -2,20 +2,20 @@
  * The PNG encoder for screenshots, traces and matcher files: 8-bit RGB (screens have no
  * transparency), the Up filter on every row, deflate level 1 with zlib's run-length strategy.
  *
- * The filtered rows are cut into a few bands of whole rows; each band is compressed as its own raw
- * deflate stream (the last one finished, the others ending on a sync flush, so their concatenation
- * is one valid deflate stream) and the Adler-32 the zlib wrapper needs is summed while filtering.
- * The async encoder hands every band to libuv's thread pool as soon as it is filtered, so bands
- * compress in parallel and while the next one is being filtered (all bands are filtered before it
- * returns: the pixels may change afterwards); the sync encoder compresses each band before
- * filtering the next into the same buffer. Filtered rows go to a scratch buffer kept for a few
- * seconds, because touching fresh memory for every screenshot costs more than the filter itself
- * on some machines. specs/bench/png.bench.ts measures the choices.
+ * The filtered rows are cut into bands of whole rows (~384 KiB each); each band is compressed as
+ * its own raw deflate stream (the last one finished, the others ending on a sync flush, so their
+ * concatenation is one valid deflate stream) and the Adler-32 the zlib wrapper needs is summed
+ * while filtering. The async encoder hands each band to libuv's thread pool as soon as it is
+ * filtered, so up to four bands compress in parallel while the next is filtered; the sync encoder
+ * compresses each band before filtering the next. Either way a few band-sized buffers are reused
+ * (and kept a few seconds for the next PNG) instead of one buffer for all rows: mapping fresh
+ * memory, or memory touched again after the process forked, costs more than the filter itself on
+ * some machines, and small bands stay in cache until deflate reads them.
+ * specs/bench/png.bench.ts measures the choices.
  */
 import zlib from 'node:zlib';
 import { VNCInputError } from '../../errors.js';
 import { MAX_PNG_PIXELS, PNG_SIGNATURE, pngChunk } from './png.js';
-
 
 /** Which part of a larger RGBA image to encode: `x`, `y` and the stride in pixels of the source. */
 export interface SourceRegion {
@@ -26,17 +26,17 @@ export interface SourceRegion {
 }
 
 const DEFLATE_OPTIONS: zlib.ZlibOptions = { level: 1, memLevel: 8, strategy: zlib.constants.Z_RLE };
-/** Bands are at least this many filtered bytes (fewer, larger bands lose less to restarting deflate). */
-const MIN_BAND_BYTES = 512 * 1024;
-/** At most this many bands: enough to keep libuv's four pool threads busy. */
-const MAX_BANDS = 4;
+/** Filtered bytes a band holds (whole rows, at least one): small enough to stay in cache while deflate reads it. */
+const BAND_BYTES = 384 * 1024;
+/** Bands compressing at once: libuv's four pool threads. */
+const IN_FLIGHT = 4;
 const FILTER_UP = 2;
 const ADLER_MOD = 65521;
 /** Pixels between two reductions of the Adler sums: keeps them within 32 bits. */
 const ADLER_RUN = 256;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-/** How long an idle scratch buffer is kept for the next screenshot. */
-const SCRATCH_IDLE_MS = 5000;
+/** How long idle band buffers are kept for the next PNG. */
+const SPARE_IDLE_MS = 5000;
 
 function checkSize(width: number, height: number, data: Uint8Array, source: SourceRegion): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width * height > MAX_PNG_PIXELS) {
@@ -116,38 +116,34 @@ function filterRowsBytes(data: Uint8Array, width: number, from: number, to: numb
   adler.b = b;
 }
 
-/** How the image is cut into bands of whole rows: how many, rows per band, and bytes of filtered rows per band. */
-function bandsOf(width: number, height: number): { count: number; rowsPerBand: number; bandBytes: number } {
-  const rowBytes = width * 3 + 1;
-  const wanted = Math.max(1, Math.min(MAX_BANDS, Math.floor((rowBytes * height) / MIN_BAND_BYTES)));
-  const rowsPerBand = Math.ceil(height / wanted);
-  return { count: Math.ceil(height / rowsPerBand), rowsPerBand, bandBytes: rowsPerBand * rowBytes };
+/** The bands of whole rows the image is cut into: rows `from` to `to` (exclusive), and whether it is the last. */
+function* bandsOf(width: number, height: number): Generator<{ from: number; to: number; last: boolean }> {
+  const rowsPerBand = Math.max(1, Math.floor(BAND_BYTES / (width * 3 + 1)));
+  for (let from = 0; from < height; from += rowsPerBand) {
+    const to = Math.min(height, from + rowsPerBand);
+    yield { from, to, last: to === height };
+  }
 }
 
-/**
- * Filters the image band by band, each into the buffer `bandBuffer` gives for it, calling
- * `compress` with the band's rows as soon as they are ready; returns the Adler-32 of all rows.
- */
-function filterBands(
-  width: number,
-  height: number,
-  data: Uint8Array,
-  source: SourceRegion,
-  bandBuffer: (index: number) => Buffer,
-  compress: (rows: Buffer, last: boolean) => void,
-): number {
+/** Bytes of filtered rows in one band of a `width`-pixel image (at least one row). */
+function bandBytes(width: number): number {
   const rowBytes = width * 3 + 1;
-  const { rowsPerBand } = bandsOf(width, height);
+  return Math.max(1, Math.floor(BAND_BYTES / rowBytes)) * rowBytes;
+}
+
+/** A reader of the image's rows: filters rows `from` to `to` into `out` and adds them to the running Adler-32. */
+function rowFilter(width: number, data: Uint8Array, source: SourceRegion): { filter: (from: number, to: number, out: Buffer) => Buffer; adler32: () => number } {
   const pixels = LITTLE_ENDIAN && data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >>> 2) : undefined;
   const adler: Adler = { a: 1, b: 0 };
-  for (let from = 0, index = 0; from < height; from += rowsPerBand, index++) {
-    const to = Math.min(height, from + rowsPerBand);
-    const rows = bandBuffer(index).subarray(0, (to - from) * rowBytes);
-    if (pixels) filterRows32(pixels, width, from, to, source, rows, adler);
-    else filterRowsBytes(data, width, from, to, source, rows, adler);
-    compress(rows, to === height);
-  }
-  return ((adler.b << 16) | adler.a) >>> 0;
+  return {
+    filter(from, to, out) {
+      const rows = out.subarray(0, (to - from) * (width * 3 + 1));
+      if (pixels) filterRows32(pixels, width, from, to, source, rows, adler);
+      else filterRowsBytes(data, width, from, to, source, rows, adler);
+      return rows;
+    },
+    adler32: () => ((adler.b << 16) | adler.a) >>> 0,
+  };
 }
 
 function flushOf(last: boolean): zlib.ZlibOptions {
@@ -168,25 +164,19 @@ function assemble(width: number, height: number, bands: Buffer[], adler: number)
   return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
-let scratch: Buffer | undefined;
-let scratchInUse = false;
-let scratchTimer: NodeJS.Timeout | undefined;
+/** Band buffers not in use, kept a few seconds for the next PNG (at most IN_FLIGHT of them). */
+let spare: Buffer[] = [];
+let spareTimer: NodeJS.Timeout | undefined;
 
-/** A buffer of at least `bytes` for the filtered rows: the kept one when it is free and large enough. */
-function takeScratch(bytes: number): Buffer {
-  if (scratchInUse) return Buffer.allocUnsafe(bytes);
-  scratchInUse = true;
-  if (!scratch || scratch.length < bytes) scratch = Buffer.allocUnsafe(bytes);
-  return scratch;
+function takeBandBuffer(bytes: number): Buffer {
+  const index = spare.findIndex((buffer) => buffer.length >= bytes);
+  return index >= 0 ? spare.splice(index, 1)[0] : Buffer.allocUnsafe(bytes);
 }
 
-function releaseScratch(buffer: Buffer): void {
-  if (buffer !== scratch) return;
-  scratchInUse = false;
-  clearTimeout(scratchTimer);
-  scratchTimer = setTimeout(() => {
-    if (!scratchInUse) scratch = undefined;
-  }, SCRATCH_IDLE_MS).unref();
+function giveBack(buffers: Buffer[]): void {
+  spare = [...buffers, ...spare].slice(0, IN_FLIGHT);
+  clearTimeout(spareTimer);
+  spareTimer = setTimeout(() => (spare = []), SPARE_IDLE_MS).unref();
 }
 
 /**
@@ -195,34 +185,42 @@ function releaseScratch(buffer: Buffer): void {
  */
 export function encodeRgbaPng(width: number, height: number, data: Uint8Array, source: SourceRegion = { x: 0, y: 0, stride: width }): Buffer {
   checkSize(width, height, data, source);
-  // Each band is compressed before the next is filtered: one band's buffer serves them all.
-  const rows = takeScratch(bandsOf(width, height).bandBytes);
+  const rows = rowFilter(width, data, source);
+  // Each band is compressed before the next is filtered: one band buffer serves them all.
+  const buffer = takeBandBuffer(bandBytes(width));
   try {
     const bands: Buffer[] = [];
-    const adler = filterBands(width, height, data, source, () => rows, (band, last) => bands.push(zlib.deflateRawSync(band, flushOf(last))));
-    return assemble(width, height, bands, adler);
+    for (const { from, to, last } of bandsOf(width, height)) bands.push(zlib.deflateRawSync(rows.filter(from, to, buffer), flushOf(last)));
+    return assemble(width, height, bands, rows.adler32());
   } finally {
-    releaseScratch(rows);
+    giveBack([buffer]);
   }
 }
 
 /**
- * encodeRgbaPng with the compression on libuv's thread pool: the event loop stays free meanwhile.
- * The pixels are read before it returns, so `data` may change while the promise is pending.
+ * encodeRgbaPng with the compression on libuv's thread pool: the event loop stays free meanwhile,
+ * and up to IN_FLIGHT bands compress at once while the next is filtered. The pixels are read until
+ * the promise settles: `data` must not change meanwhile (screen.screenshot() holds the screen's
+ * updates while it encodes).
  */
 export async function encodeRgbaPngAsync(width: number, height: number, data: Uint8Array, source: SourceRegion = { x: 0, y: 0, stride: width }): Promise<Buffer> {
   checkSize(width, height, data, source);
-  const { count, bandBytes } = bandsOf(width, height);
-  const rows = takeScratch(count * bandBytes);
-  const pending: Array<Promise<Buffer>> = [];
+  const rows = rowFilter(width, data, source);
+  const buffers: Buffer[] = [];
+  const bands: Array<Promise<Buffer>> = [];
   try {
-    const adler = filterBands(width, height, data, source, (index) => rows.subarray(index * bandBytes), (band, last) => {
-      pending.push(new Promise((resolve, reject) => zlib.deflateRaw(band, flushOf(last), (error, result) => (error ? reject(error) : resolve(result)))));
-    });
-    return assemble(width, height, await Promise.all(pending), adler);
+    for (const { from, to, last } of bandsOf(width, height)) {
+      const slot = bands.length % IN_FLIGHT;
+      // The band IN_FLIGHT back used this buffer: it is free once that band is compressed.
+      if (bands.length >= IN_FLIGHT) await bands[bands.length - IN_FLIGHT];
+      else buffers.push(takeBandBuffer(bandBytes(width)));
+      const band = rows.filter(from, to, buffers[slot]);
+      bands.push(new Promise((resolve, reject) => zlib.deflateRaw(band, flushOf(last), (error, result) => (error ? reject(error) : resolve(result)))));
+    }
+    return assemble(width, height, await Promise.all(bands), rows.adler32());
   } finally {
-    // Every band is compressed (or failed) only once all have settled.
-    await Promise.allSettled(pending);
-    releaseScratch(rows);
+    // A buffer is reused only once no band compressing from it can still be reading it.
+    await Promise.allSettled(bands);
+    giveBack(buffers);
   }
 }
