@@ -1,7 +1,7 @@
 /**
  * PNG encoders and decoders on a real busy 1080p frame (the desktop of busy-desktop.ts through
  * Xvnc): pngjs (the codec before), @napi-rs/image's native encoder, and node:zlib with our own row
- * filter at several levels, the choice behind src/rfb/encodings/png.ts. Medians; prints figures
+ * filter at several levels, the choice behind src/rfb/encodings/png-encode.ts. Medians; prints figures
  * only (run with `npm run bench`).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -72,7 +72,7 @@ test('PNG codecs on a busy 1920x1080 frame', async () => {
   const add = (name: string, ms: number, bytes?: number) => rows.push([name, `${ms.toFixed(1)} ms`, bytes === undefined ? '' : `${(bytes / 1024).toFixed(0)} KiB`]);
 
   const ours = timed(() => encodePng(frame));
-  add('encode: ours (node:zlib, RGB, Up filter, level 1, RLE strategy, 4 bands) — the choice', ours.ms, ours.result.length);
+  add('encode: ours (node:zlib, RGB, Up filter, level 1, RLE strategy, bands of ~384 KiB) — the choice', ours.ms, ours.result.length);
   const asyncTimes: number[] = [];
   await encodePngAsync(frame);
   for (let i = 0; i < RUNS; i++) {
@@ -80,7 +80,7 @@ test('PNG codecs on a busy 1920x1080 frame', async () => {
     await encodePngAsync(frame);
     asyncTimes.push(performance.now() - started);
   }
-  add('encode: ours async (the bands compressed in parallel on the thread pool)', median(asyncTimes));
+  add('encode: ours async (up to four bands compressing on the thread pool while the next is filtered)', median(asyncTimes));
   const { PNG } = require('pngjs') as typeof import('pngjs');
   const pngjs = timed(() => {
     const png = new PNG({ width: frame.width, height: frame.height, colorType: 2, inputColorType: 6, inputHasAlpha: true });
