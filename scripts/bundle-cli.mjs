@@ -23,8 +23,7 @@ await build({
   platform: 'node',
   target: 'node20',
   external: [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})],
-  minify: true,
-  keepNames: true,
+  // Not minified: it measured no faster to load, and stack traces (`--debug`) keep their names.
   sourcemap: true,
   logLevel: 'warning',
 });
