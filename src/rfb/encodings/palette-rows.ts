@@ -12,7 +12,7 @@
  * not yet optimised (a fresh process's first frame) boxes every 64-bit value it loads; for Tight's
  * palettes that cost more than it saved, so they keep 32-bit stores (tight-paint.ts).
  */
-import { LITTLE_ENDIAN } from './pixel-rows.js';
+import { LITTLE_ENDIAN, lastView } from './pixel-rows.js';
 
 /** Scratch for one decoder: the pair table, as 64-bit pairs and as their 32-bit halves. */
 export class PairTable {
@@ -30,17 +30,8 @@ export class PairTable {
   }
 }
 
-let viewedBytes: Uint8Array | undefined;
-let viewedPairs: Float64Array | undefined;
-
 /** The framebuffer's bytes as pixel pairs, or undefined where they cannot be (a big-endian host, a buffer not 8-byte aligned). */
-export function pairsOf(bytes: Uint8Array): Float64Array | undefined {
-  if (bytes !== viewedBytes) {
-    viewedBytes = bytes;
-    viewedPairs = LITTLE_ENDIAN && bytes.byteOffset % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 3) : undefined;
-  }
-  return viewedPairs;
-}
+export const pairsOf = lastView((bytes) => (LITTLE_ENDIAN && bytes.byteOffset % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 3) : undefined));
 
 /**
  * 1-bit indices (most significant bit first). `table` holds the 2-bit chunks (`fillChunks(palette,

@@ -12,17 +12,21 @@ export const rgbPixel: (bytes: Uint8Array, offset: number) => number = LITTLE_EN
   ? (bytes, offset) => bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16)
   : (bytes, offset) => ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8)) >>> 0;
 
-let viewedBytes: Uint8Array | undefined;
-let viewedPixels: Uint32Array | undefined;
+/** `view(bytes)`, made again only when asked for other bytes than last time (a framebuffer's views outlive many rectangles). */
+export function lastView<T>(view: (bytes: Uint8Array) => T | undefined): (bytes: Uint8Array) => T | undefined {
+  let viewedBytes: Uint8Array | undefined;
+  let viewed: T | undefined;
+  return (bytes) => {
+    if (bytes !== viewedBytes) {
+      viewedBytes = bytes;
+      viewed = view(bytes);
+    }
+    return viewed;
+  };
+}
 
 /** `bytes` (a framebuffer's R, G, B, x bytes) as 32-bit pixels, or undefined on a big-endian host or an unaligned buffer. */
-export function pixelsOf(bytes: Uint8Array): Uint32Array | undefined {
-  if (bytes !== viewedBytes) {
-    viewedBytes = bytes;
-    viewedPixels = LITTLE_ENDIAN && bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2) : undefined;
-  }
-  return viewedPixels;
-}
+export const pixelsOf = lastView((bytes) => (LITTLE_ENDIAN && bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2) : undefined));
 
 /** A DataView of `bytes` (cheap; made once per rectangle). */
 export function dataViewOf(bytes: Uint8Array): DataView {
