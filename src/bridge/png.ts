@@ -1,6 +1,7 @@
 /**
  * PNG for screenshots, matcher baselines and traces: the zlib-based codec of
- * src/rfb/encodings/png-encode.ts and png.ts. The async variants compress or decompress on libuv's thread pool.
+ * src/rfb/encodings/png-encode.ts and png.ts. The async variants compress or decompress on
+ * libuv's thread pool.
  */
 import { VNCInputError } from '../errors.js';
 import { encodeRgbaPng, encodeRgbaPngAsync } from '../rfb/encodings/png-encode.js';
