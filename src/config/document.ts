@@ -4,8 +4,17 @@
  * written), merge keys (`<<: *base`, `<<: [*a, *b]`) are applied the YAML 1.1 way (keys written
  * in the map win, earlier merge sources win over later ones), and alias bombs are refused.
  */
-import { Alias, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlAstNode } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Alias, Document, Node as YamlAstNode } from 'yaml';
 import type { Problems, SourceLocation } from './problems.js';
+
+type YamlPackage = typeof import('yaml');
+let yamlPackage: YamlPackage | undefined;
+
+/** The yaml package, loaded on the first parse: a program that never reads a targets file never loads it. */
+function yaml(): YamlPackage {
+  return (yamlPackage ??= createRequire(import.meta.url)('yaml') as YamlPackage);
+}
 
 export type ScalarValue = string | number | boolean | null;
 
@@ -63,8 +72,8 @@ class NodeBudgetExceeded extends Error {}
  * merges are added to `problems`; whatever could be read is returned.
  */
 export function parseYaml(text: string, file: string, problems: Problems): ParsedYaml {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
   const locate = (offset: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
@@ -112,7 +121,7 @@ class Converter {
 
   /** Follows an alias to its anchored node (reporting one that is not defined before it). */
   private deref(node: YamlAstNode): Exclude<YamlAstNode, Alias> | undefined {
-    if (!isAlias(node)) return node;
+    if (!yaml().isAlias(node)) return node;
     const target = node.resolve(this.doc);
     if (target === undefined) {
       this.problems.add(this.at(node), `Unknown alias *${node.source}: define the anchor &${node.source} before using it.`);
@@ -124,31 +133,31 @@ class Converter {
     if (++this.nodes > MAX_NODES) throw new NodeBudgetExceeded();
     const node = this.deref(ast);
     if (node === undefined) return undefined;
-    if (isScalar(node)) {
+    if (yaml().isScalar(node)) {
       const range = node.range ?? [0, 0, 0];
       const scalar: YamlScalar = { kind: 'scalar', value: scalarValue(node.value), at: this.at(node), range: [range[0], range[1]] };
       if (typeof node.source === 'string') scalar.source = node.source;
       return scalar;
     }
-    if (isSeq(node)) {
+    if (yaml().isSeq(node)) {
       const items: YamlNode[] = [];
       for (const item of node.items) {
-        const converted = isPair(item) || item === null ? undefined : this.node(item as YamlAstNode);
+        const converted = yaml().isPair(item) || item === null ? undefined : this.node(item as YamlAstNode);
         if (converted) items.push(converted);
       }
       return { kind: 'seq', items, at: this.at(node) };
     }
-    if (isMap(node)) {
+    if (yaml().isMap(node)) {
       const own: YamlMapEntry[] = [];
       const merged: YamlMapEntry[] = [];
       for (const pair of node.items) {
         const keyNode = pair.key as YamlAstNode | null;
         const at = keyNode && typeof keyNode === 'object' ? this.at(keyNode) : this.at(node);
-        if (isScalar(keyNode) && isMergeKey(keyNode.value)) {
+        if (yaml().isScalar(keyNode) && isMergeKey(keyNode.value)) {
           if (pair.value !== null) this.merge(pair.value as YamlAstNode, merged);
           continue;
         }
-        const key = isScalar(keyNode) ? keyNode.value : undefined;
+        const key = yaml().isScalar(keyNode) ? keyNode.value : undefined;
         if (key === undefined || key === null || typeof key === 'object') {
           this.problems.add(at, 'Map keys must be plain names (text), not lists, maps or empty values.');
           continue;
@@ -168,7 +177,7 @@ class Converter {
   private merge(value: YamlAstNode, into: YamlMapEntry[]): void {
     const source = this.deref(value);
     if (source === undefined) return;
-    const sources = isSeq(source) ? source.items.filter((item): item is YamlAstNode => item !== null && !isPair(item)) : [source];
+    const sources = yaml().isSeq(source) ? source.items.filter((item): item is YamlAstNode => item !== null && !yaml().isPair(item)) : [source];
     for (const item of sources) {
       const converted = this.node(item);
       if (converted === undefined) continue;

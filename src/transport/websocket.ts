@@ -4,8 +4,9 @@
  * per read. Knows nothing of RFB.
  */
 import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
 import type { ConnectionOptions } from 'node:tls';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { VNCConnectionError, VNCProtocolError, VNCTimeoutError } from '../errors.js';
 import { describeSocketError } from './tcp.js';
 import { describeTlsError, isTlsVerificationError, tlsOptions, type TlsTrust } from './tls.js';
@@ -96,7 +97,7 @@ class WebSocketTransport implements Transport {
   }
 
   write(bytes: Uint8Array): Promise<void> {
-    if (this.relay.isClosed || this.socket.readyState !== WebSocket.OPEN) {
+    if (this.relay.isClosed || this.socket.readyState !== this.socket.OPEN) {
       return Promise.reject(new VNCConnectionError(`Cannot send to ${this.remote}: the connection is closed.`, { code: 'ECLOSED' }));
     }
     return new Promise((resolve, reject) => {
@@ -119,6 +120,13 @@ class WebSocketTransport implements Transport {
   }
 }
 
+let webSocketClass: typeof WebSocket | undefined;
+
+/** The ws package's WebSocket, loaded on the first WebSocket connection (plain TCP users never load it). */
+function webSocket(): typeof WebSocket {
+  return (webSocketClass ??= createRequire(import.meta.url)('ws') as typeof WebSocket);
+}
+
 /** Opens WebSocket connections carrying RFB. */
 export class WebSocketTransportOpener implements TransportOpener {
   readonly remote: string;
@@ -136,7 +144,8 @@ export class WebSocketTransportOpener implements TransportOpener {
     const { url, headers, subprotocols = ['binary'] } = this.options;
     const remote = this.remote;
     const hasOrigin = Object.keys(headers ?? {}).some((name) => name.toLowerCase() === 'origin');
-    const socket = new WebSocket(url, subprotocols.length ? [...subprotocols] : undefined, {
+    const WebSocketClient = webSocket();
+    const socket = new WebSocketClient(url, subprotocols.length ? [...subprotocols] : undefined, {
       headers: headers ? { ...headers } : undefined,
       // Some servers (x11vnc) drop an upgrade without Origin; a browser would send its own.
       origin: hasOrigin ? undefined : `${url.protocol === 'wss:' ? 'https' : 'http'}://${url.host}`,
