@@ -20,6 +20,7 @@ import { Framebuffer } from '../../src/rfb/framebuffer.js';
 import { ServerMessageParser } from '../../src/rfb/server-messages.js';
 import { readRecording, RECORDINGS_DIR, splitHandshake } from '../support/record-session.js';
 import { handshakeLength } from '../support/recorder.js';
+import { ignoringHandler } from '../support/parser-handler.js';
 
 // ---------------------------------------------------------------------------------------------
 // A connection that counts (and, while asked to, keeps) the bytes the server sends
@@ -157,16 +158,7 @@ function replayOnce(messages: Uint8Array, width: number, height: number, encodin
   framebuffer.data.fill(1);
   const parser = new ServerMessageParser(
     framebuffer,
-    {
-      damaged: () => {},
-      updateEnded: () => result.updates++,
-      resized: () => {},
-      cursorChanged: () => {},
-      colourMapEntries: () => {},
-      bell: () => {},
-      cutText: () => {},
-      extendedClipboard: () => {},
-    },
+    ignoringHandler({ updateEnded: () => result.updates++ }),
     { advertised: PSEUDO, decoders },
   );
   inflateLog = { ms: 0, segments: keepInflateInput ? new Map() : undefined };

@@ -12,6 +12,7 @@ import { createTightDecoder } from '../../src/rfb/encodings/tight.js';
 import { Framebuffer } from '../../src/rfb/framebuffer.js';
 import { ServerMessageParser } from '../../src/rfb/server-messages.js';
 import { readRecording, splitHandshake } from '../support/record-session.js';
+import { ignoringHandler } from '../support/parser-handler.js';
 
 const RECORDINGS = ['xvnc-tight', 'x11vnc-tight', 'qemu-tight', 'qemu-tight-gradient', 'xvnc-tight-jpeg', 'qemu-tight-jpeg'];
 const RUNS = 15;
@@ -57,16 +58,7 @@ function pass(width: number, height: number, messages: Buffer): Figures {
   };
   const parser = new ServerMessageParser(
     new Framebuffer(width, height),
-    {
-      damaged: () => {},
-      updateEnded: () => {},
-      resized: () => {},
-      cursorChanged: () => {},
-      colourMapEntries: () => {},
-      bell: () => {},
-      cutText: () => {},
-      extendedClipboard: () => {},
-    },
+    ignoringHandler(),
     { advertised: new Set(Object.values(Encoding).filter((number) => number < 0)), decoders: new Map([[Encoding.Tight, timed]]) },
   );
   const queue = new ByteQueue();

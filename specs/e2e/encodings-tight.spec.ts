@@ -30,6 +30,7 @@ import { startQemu, type QemuServer } from '../support/qemu.js';
 import { RecordingConnection, saveRecording, splitHandshake } from '../support/record-session.js';
 import { startX11vnc, type X11vncServer } from '../support/x11vnc.js';
 import { startXvnc, type XvncServer } from '../support/xvnc.js';
+import { ignoringHandler } from '../support/parser-handler.js';
 
 const RECORD = process.env.VNC_RECORD === '1';
 
@@ -131,16 +132,7 @@ function tightCensus(bytes: Buffer, encodings: readonly string[]): Record<string
   let updates = 0;
   const parser = new ServerMessageParser(
     framebuffer,
-    {
-      damaged: () => {},
-      updateEnded: () => updates++,
-      resized: () => {},
-      cursorChanged: () => {},
-      colourMapEntries: () => {},
-      bell: () => {},
-      cutText: () => {},
-      extendedClipboard: () => {},
-    },
+    ignoringHandler({ updateEnded: () => updates++ }),
     // Every pseudo-encoding this client may advertise: the census only counts.
     {
       advertised: new Set([

@@ -32,6 +32,7 @@ import { chooseEncodings, createDecoders, PIXEL_ENCODINGS } from '../../src/rfb/
 import { Framebuffer } from '../../src/rfb/framebuffer.js';
 import { ServerMessageParser } from '../../src/rfb/server-messages.js';
 import type { Transport, TransportEvents } from '../../src/transport/transport.js';
+import { ignoringHandler } from './parser-handler.js';
 
 export const RECORDINGS_DIR = fileURLToPath(new URL('../data/recordings/', import.meta.url));
 
@@ -212,16 +213,7 @@ export function analyseSession(session: SplitSession, chunks: readonly Uint8Arra
   const pseudo = new Set<number>(Object.values(Encoding).filter((number) => number < 0));
   const parser = new ServerMessageParser(
     framebuffer,
-    {
-      damaged: () => undefined,
-      updateEnded: () => updates++,
-      resized: () => undefined,
-      cursorChanged: () => undefined,
-      colourMapEntries: () => undefined,
-      bell: () => undefined,
-      cutText: () => undefined,
-      extendedClipboard: () => undefined,
-    },
+    ignoringHandler({ updateEnded: () => updates++ }),
     { advertised: pseudo, decoders },
   );
   const queue = new ByteQueue();

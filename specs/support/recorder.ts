@@ -23,6 +23,7 @@ import { ServerMessageParser } from '../../src/rfb/server-messages.js';
 import type { Credentials } from '../../src/rfb/security/security.js';
 import type { Transport, TransportEvents } from '../../src/transport/transport.js';
 import { FakeTransport, type Chunking, split } from './rfb-bytes.js';
+import { ignoringHandler } from './parser-handler.js';
 
 export const RECORDINGS_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'data', 'recordings');
 
@@ -199,16 +200,7 @@ export function parseRecording(bytes: Uint8Array, encodings: readonly string[], 
   };
   const parser = new ServerMessageParser(
     framebuffer,
-    {
-      damaged: () => {},
-      updateEnded: () => updates++,
-      resized: count(Encoding.DesktopSize),
-      cursorChanged: count(Encoding.Cursor),
-      colourMapEntries: () => {},
-      bell: () => {},
-      cutText: () => {},
-      extendedClipboard: () => {},
-    },
+    ignoringHandler({ updateEnded: () => updates++, resized: count(Encoding.DesktopSize), cursorChanged: count(Encoding.Cursor) }),
     { advertised: new Set(PSEUDO_ENCODINGS), decoders },
   );
   const queue = new ByteQueue();

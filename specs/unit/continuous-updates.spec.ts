@@ -43,6 +43,7 @@ import {
   serverInit,
   solidPixels,
 } from '../support/rfb-bytes.js';
+import { ignoringHandler } from '../support/parser-handler.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -429,16 +430,7 @@ test.describe('malformed or unexpected messages end the session with VNCProtocol
 // The parser on its own
 
 test.describe('ServerMessageParser', () => {
-  const handlerBase: ServerMessageHandler = {
-    damaged: () => undefined,
-    updateEnded: () => undefined,
-    resized: () => undefined,
-    cursorChanged: () => undefined,
-    colourMapEntries: () => undefined,
-    bell: () => undefined,
-    cutText: () => undefined,
-    extendedClipboard: () => undefined,
-  };
+  const handlerBase = ignoringHandler();
   const stream = concat(
     endOfContinuousUpdates(),
     serverFence(FENCE.Request | FENCE.BlockBefore, Uint8Array.of(7, 7)),

@@ -19,7 +19,7 @@ import { ByteQueue } from '../../src/rfb/byte-queue.js';
 import { RFBClient } from '../../src/rfb/client.js';
 import { chooseEncodings, createDecoders, PIXEL_ENCODINGS } from '../../src/rfb/encodings/index.js';
 import { Framebuffer, type Rect } from '../../src/rfb/framebuffer.js';
-import { ServerMessageParser, type ServerMessageHandler } from '../../src/rfb/server-messages.js';
+import { ServerMessageParser } from '../../src/rfb/server-messages.js';
 import {
   ENCODING,
   FakeTransport,
@@ -45,6 +45,7 @@ import {
   recordingChunks,
 } from '../support/rfb-bytes.js';
 import { analyseSession, readRecording, RECORDINGS_DIR, splitHandshake } from '../support/record-session.js';
+import { ignoringHandler } from '../support/parser-handler.js';
 
 const { PNG } = pngjs;
 
@@ -149,16 +150,7 @@ function screen(width: number, height: number, base: Uint8Array = patternPixels(
       }
     },
   };
-  const handler: ServerMessageHandler = {
-    damaged: (rect) => s.damaged.push(rect),
-    updateEnded: () => s.updates++,
-    resized: () => undefined,
-    cursorChanged: () => undefined,
-    colourMapEntries: () => undefined,
-    bell: () => undefined,
-    cutText: () => undefined,
-    extendedClipboard: () => undefined,
-  };
+  const handler = ignoringHandler({ damaged: (rect) => s.damaged.push(rect), updateEnded: () => s.updates++ });
   const parser = new ServerMessageParser(framebuffer, handler, { advertised: new Set(), decoders: createDecoders(chooseEncodings()) });
   return s;
 }

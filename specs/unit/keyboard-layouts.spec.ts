@@ -34,6 +34,7 @@ import {
   solidPixels,
   u8,
 } from '../support/rfb-bytes.js';
+import { ignoringHandler } from '../support/parser-handler.js';
 
 const SHIFT = 1;
 const ALTGR = 2;
@@ -104,16 +105,7 @@ test.describe('QEMU Extended Key Event bytes', () => {
 });
 
 test.describe('server confirmation and LED state', () => {
-  const base: ServerMessageHandler = {
-    damaged: () => undefined,
-    updateEnded: () => undefined,
-    resized: () => undefined,
-    cursorChanged: () => undefined,
-    colourMapEntries: () => undefined,
-    bell: () => undefined,
-    cutText: () => undefined,
-    extendedClipboard: () => undefined,
-  };
+  const base = ignoringHandler();
   const stream = concat(
     framebufferUpdate([rectHeader(0, 0, 4, 4, Encoding.QEMUExtendedKeyEvent), concat(rectHeader(0, 0, 0, 0, Encoding.LEDState), u8(0b100))]),
     framebufferUpdate([rawRect(0, 0, 1, 1, solidPixels(1, 1, [1, 2, 3])), concat(rectHeader(0, 0, 0, 0, Encoding.LEDState), u8(0b011))]),

@@ -14,7 +14,7 @@ import { ByteQueue } from '../../src/rfb/byte-queue.js';
 import { RFBClient } from '../../src/rfb/client.js';
 import type { CursorImage } from '../../src/rfb/encodings/cursor.js';
 import { Framebuffer, type Rect } from '../../src/rfb/framebuffer.js';
-import { ServerMessageParser, type ServerMessageHandler } from '../../src/rfb/server-messages.js';
+import { ServerMessageParser } from '../../src/rfb/server-messages.js';
 import { chooseEncodings, createDecoders } from '../../src/rfb/encodings/index.js';
 import {
   ENCODING,
@@ -49,6 +49,7 @@ import {
   u32,
   u8,
 } from '../support/rfb-bytes.js';
+import { ignoringHandler } from '../support/parser-handler.js';
 
 // ---------------------------------------------------------------------------------------------
 // A naive model of the screen: RGBA, alpha 255, CopyRect through a temporary buffer.
@@ -285,16 +286,7 @@ test.describe('Raw', () => {
     const framebuffer = new Framebuffer(4, 3);
     const damaged: Rect[] = [];
     let ended = 0;
-    const handler: ServerMessageHandler = {
-      damaged: (rect) => damaged.push(rect),
-      updateEnded: () => ended++,
-      resized: () => undefined,
-      cursorChanged: () => undefined,
-      colourMapEntries: () => undefined,
-      bell: () => undefined,
-      cutText: () => undefined,
-      extendedClipboard: () => undefined,
-    };
+    const handler = ignoringHandler({ damaged: (rect) => damaged.push(rect), updateEnded: () => ended++ });
     const parser = new ServerMessageParser(framebuffer, handler, {
       advertised: new Set([ENCODING.Cursor, ENCODING.DesktopSize, ENCODING.ExtendedDesktopSize, ENCODING.LastRect]),
       decoders: createDecoders(chooseEncodings()),

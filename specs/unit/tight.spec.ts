@@ -23,7 +23,7 @@ import { chooseEncodings, createDecoders } from '../../src/rfb/encodings/index.j
 import { readJpegFrameHeader } from '../../src/rfb/encodings/jpeg.js';
 import { createTightPNGDecoder } from '../../src/rfb/encodings/tight.js';
 import { Framebuffer } from '../../src/rfb/framebuffer.js';
-import { ServerMessageParser, type ServerMessageHandler } from '../../src/rfb/server-messages.js';
+import { ServerMessageParser } from '../../src/rfb/server-messages.js';
 import {
   FakeTransport,
   banner,
@@ -43,6 +43,7 @@ import {
   recordingChunks,
 } from '../support/rfb-bytes.js';
 import { readRecording, RECORDINGS_DIR } from '../support/record-session.js';
+import { ignoringHandler } from '../support/parser-handler.js';
 
 const { PNG } = pngjs;
 const require = createRequire(import.meta.url);
@@ -259,16 +260,7 @@ class Picture {
 // ---------------------------------------------------------------------------------------------
 // The decoder behind the server-message parser
 
-const NO_HANDLER: ServerMessageHandler = {
-  damaged: () => {},
-  updateEnded: () => {},
-  resized: () => {},
-  cursorChanged: () => {},
-  colourMapEntries: () => {},
-  bell: () => {},
-  cutText: () => {},
-  extendedClipboard: () => {},
-};
+const NO_HANDLER = ignoringHandler();
 
 interface Screen {
   framebuffer: Framebuffer;

@@ -20,6 +20,7 @@ import { ServerMessageParser } from '../../src/rfb/server-messages.js';
 import { deflateChunks } from '../support/deflate.js';
 import { loadRecording, parseRecording, replay } from '../support/recorder.js';
 import { chunkings, concat, framebufferUpdate, prng, randomInt, rectHeader, u32, u8 } from '../support/rfb-bytes.js';
+import { ignoringHandler } from '../support/parser-handler.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pictures and a ZRLE encoder written from the specification
@@ -174,16 +175,7 @@ class Screen {
     this.framebuffer = new Framebuffer(width, height);
     this.parser = new ServerMessageParser(
       this.framebuffer,
-      {
-        damaged: () => {},
-        updateEnded: () => this.updates++,
-        resized: () => {},
-        cursorChanged: () => {},
-        colourMapEntries: () => {},
-        bell: () => {},
-        cutText: () => {},
-        extendedClipboard: () => {},
-      },
+      ignoringHandler({ updateEnded: () => this.updates++ }),
       { advertised: new Set(), decoders: createDecoders(chooseEncodings(encodings)) },
     );
   }
