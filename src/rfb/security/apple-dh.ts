@@ -16,7 +16,7 @@ import { VNCAuthenticationError, VNCProtocolError } from '../../errors.js';
 import type { ByteQueue } from '../byte-queue.js';
 import { SecurityType, securityTypeName } from '../constants.js';
 import { bigIntToBytes, bytesToBigInt, modPow } from './bigint.js';
-import type { Credentials, SecurityHandler } from './security.js';
+import { requireUsernameAndPassword, type Credentials, type SecurityHandler } from './security.js';
 
 /** Key lengths accepted, in bytes (macOS uses 128: a 1024-bit group). */
 export const APPLE_DH_MIN_KEY_BYTES = 64;
@@ -67,12 +67,7 @@ export class AppleDHSecurity implements SecurityHandler {
       );
     }
     if (!queue.has(4 + 2 * keyLength)) return false;
-    const { username, password } = this.credentials;
-    if (!username || password === undefined) {
-      throw new VNCAuthenticationError(
-        `The server requires ${securityTypeName(SecurityType.AppleRemoteDesktop)} (macOS Screen Sharing), which needs a username and a password; ${!username ? 'no username' : 'no password'} was given. Pass \`username\` and \`password\` of a macOS user account.`,
-      );
-    }
+    const { username, password } = requireUsernameAndPassword(this.credentials, `${this.name} (macOS Screen Sharing)`, 'Pass `username` and `password` of a macOS user account.');
     queue.skip(4);
     const prime = bytesToBigInt(queue.view(keyLength));
     const serverPublic = bytesToBigInt(queue.view(keyLength));

@@ -16,7 +16,7 @@ import type { ByteQueue } from '../byte-queue.js';
 import { SecurityType, securityTypeName } from '../constants.js';
 import { bigIntToBytes, bytesToBigInt, modPow } from './bigint.js';
 import type { RandomSource } from './apple-dh.js';
-import type { Credentials, SecurityHandler } from './security.js';
+import { requireUsernameAndPassword, type Credentials, type SecurityHandler } from './security.js';
 import { reverseKeyBits } from './vnc-auth.js';
 
 const NUMBER_BYTES = 8;
@@ -57,12 +57,7 @@ export class MsLogonIISecurity implements SecurityHandler {
 
   process(queue: ByteQueue, send: (bytes: Uint8Array) => void): boolean {
     if (!queue.has(3 * NUMBER_BYTES)) return false;
-    const { username, password } = this.credentials;
-    if (!username || password === undefined) {
-      throw new VNCAuthenticationError(
-        `The server requires ${this.name} (UltraVNC with Windows accounts), which needs a username and a password; ${!username ? 'no username' : 'no password'} was given. Pass \`username\` and \`password\`.`,
-      );
-    }
+    const { username, password } = requireUsernameAndPassword(this.credentials, `${this.name} (UltraVNC with Windows accounts)`);
     const generator = bytesToBigInt(queue.view(NUMBER_BYTES));
     const modulus = bytesToBigInt(queue.view(NUMBER_BYTES));
     const serverPublic = bytesToBigInt(queue.view(NUMBER_BYTES));

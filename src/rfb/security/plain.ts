@@ -1,7 +1,6 @@
-import { VNCAuthenticationError } from '../../errors.js';
 import type { ByteQueue } from '../byte-queue.js';
 import { VeNCryptSubtype, vencryptSubtypeName } from '../constants.js';
-import type { Credentials, SecurityHandler } from './security.js';
+import { requireUsernameAndPassword, type Credentials, type SecurityHandler } from './security.js';
 
 /**
  * The Plain message (VeNCrypt sub-type 256, and inside TLSPlain / X509Plain): u32 username
@@ -30,13 +29,7 @@ export class PlainSecurity implements SecurityHandler {
   }
 
   process(_queue: ByteQueue, send: (bytes: Uint8Array) => void): boolean {
-    const { username, password } = this.credentials;
-    if (!username || password === undefined) {
-      throw new VNCAuthenticationError(
-        'The server requires a username and password (VeNCrypt Plain) but ' +
-          `${!username ? 'no username' : 'no password'} was given. Pass \`username\` and \`password\`.`,
-      );
-    }
+    const { username, password } = requireUsernameAndPassword(this.credentials, 'VeNCrypt Plain');
     send(plainMessage(username, password));
     return true;
   }

@@ -1,9 +1,24 @@
+import { VNCAuthenticationError } from '../../errors.js';
 import type { ByteQueue } from '../byte-queue.js';
 
 /** What the caller of the library supplied to authenticate with. */
 export interface Credentials {
   password?: string;
   username?: string;
+}
+
+/**
+ * The username and password a security type needs, or a VNCAuthenticationError saying which one
+ * is missing. `server` names what the server asked for; `pass` says what to pass.
+ */
+export function requireUsernameAndPassword(credentials: Credentials, server: string, pass = 'Pass `username` and `password`.'): { username: string; password: string } {
+  const { username, password } = credentials;
+  if (!username || password === undefined) {
+    throw new VNCAuthenticationError(
+      `The server requires ${server}, which needs a username and a password; ${!username ? 'no username' : 'no password'} was given. ${pass}`,
+    );
+  }
+  return { username, password };
 }
 
 /**
