@@ -116,19 +116,28 @@ function filterRowsBytes(data: Uint8Array, width: number, from: number, to: numb
   adler.b = b;
 }
 
+/** Bytes of one filtered row of a `width`-pixel image: the filter byte and R, G, B a pixel. */
+function rowBytesOf(width: number): number {
+  return width * 3 + 1;
+}
+
+/** Whole rows in one band of a `width`-pixel image (at least one). */
+function rowsPerBand(width: number): number {
+  return Math.max(1, Math.floor(BAND_BYTES / rowBytesOf(width)));
+}
+
 /** The bands of whole rows the image is cut into: rows `from` to `to` (exclusive), and whether it is the last. */
 function* bandsOf(width: number, height: number): Generator<{ from: number; to: number; last: boolean }> {
-  const rowsPerBand = Math.max(1, Math.floor(BAND_BYTES / (width * 3 + 1)));
-  for (let from = 0; from < height; from += rowsPerBand) {
-    const to = Math.min(height, from + rowsPerBand);
+  const rows = rowsPerBand(width);
+  for (let from = 0; from < height; from += rows) {
+    const to = Math.min(height, from + rows);
     yield { from, to, last: to === height };
   }
 }
 
-/** Bytes of filtered rows in one band of a `width`-pixel image (at least one row). */
+/** Bytes of filtered rows in one band of a `width`-pixel image. */
 function bandBytes(width: number): number {
-  const rowBytes = width * 3 + 1;
-  return Math.max(1, Math.floor(BAND_BYTES / rowBytes)) * rowBytes;
+  return rowsPerBand(width) * rowBytesOf(width);
 }
 
 /** A reader of the image's rows: filters rows `from` to `to` into `out` and adds them to the running Adler-32. */
@@ -137,7 +146,7 @@ function rowFilter(width: number, data: Uint8Array, source: SourceRegion): { fil
   const adler: Adler = { a: 1, b: 0 };
   return {
     filter(from, to, out) {
-      const rows = out.subarray(0, (to - from) * (width * 3 + 1));
+      const rows = out.subarray(0, (to - from) * rowBytesOf(width));
       if (pixels) filterRows32(pixels, width, from, to, source, rows, adler);
       else filterRowsBytes(data, width, from, to, source, rows, adler);
       return rows;
